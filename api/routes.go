@@ -1,0 +1,86 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/tidbro/tidbro"
+)
+
+var (
+	ifMatch     = param{"If-Match", `the item's current version as returned in ETag ("3"); 412 when it differs`}
+	ifNoneMatch = param{"If-None-Match", `"*": create only, 412 when the item exists`}
+)
+
+func (s *Server) registerRoutes() {
+	s.add(route{method: "GET", pattern: "/healthz", public: true, summary: "Liveness: the process serves HTTP.",
+		response: statusBody{}, handle: s.healthz})
+	s.add(route{method: "GET", pattern: "/readyz", public: true, summary: "Readiness: the database answers (503 when not).",
+		response: statusBody{}, handle: s.readyz})
+	s.add(route{method: "GET", pattern: "/v1/openapi.json", public: true, summary: "This OpenAPI 3.1 document.",
+		handle: s.openapi})
+
+	s.add(route{method: "GET", pattern: "/v1/users", summary: "List the tenant's users.",
+		response: usersBody{}, handle: s.listUsers})
+	s.add(route{method: "PUT", upsert: true, pattern: "/v1/users/{username}", summary: "Create or update a user (201 when created).",
+		request: userBody{}, response: tidbro.User{}, handle: s.putUser})
+	s.add(route{method: "GET", pattern: "/v1/users/{username}", summary: "Get a user.",
+		response: tidbro.User{}, handle: s.getUser})
+	s.add(route{method: "DELETE", pattern: "/v1/users/{username}", status: http.StatusNoContent,
+		summary: "Delete a user: their accounts go, their items become deletions in the change feed.", handle: s.deleteUser})
+
+	for _, k := range tidbro.Kinds {
+		doc := itemDocs[k]
+		coll := "/v1/users/{username}/" + k.Plural()
+		var window []param
+		if k != tidbro.KindContact {
+			window = []param{
+				{"from", "RFC 3339 date-time or date: keep items occurring at or after it (recurring events by their instances)"},
+				{"to", "RFC 3339 date-time or date: keep items occurring before it"},
+			}
+		}
+		s.add(route{method: "GET", pattern: coll, summary: "List the user's " + k.Plural() + ", ordered by start, in pages.",
+			query:    append(window, param{"limit", "page size, at most 1000 (default 100)"}, param{"cursor", "next from the previous page"}),
+			response: doc.page, handle: s.listItems(k)})
+		s.add(route{method: "PUT", upsert: true, pattern: coll + "/{appId}", headers: []param{ifMatch, ifNoneMatch},
+			summary: "Create or update (idempotent upsert by app id) a " + string(k) + "; 201 when created. " +
+				"App ids are unique per tenant and kind: putting an existing id under another user reassigns the item.",
+			request: doc.item, response: doc.item, handle: s.putItem(k)})
+		s.add(route{method: "GET", pattern: coll + "/{appId}", summary: "Get a " + string(k) + ".",
+			response: doc.item, handle: s.getItem(k)})
+		s.add(route{method: "DELETE", pattern: coll + "/{appId}", headers: []param{ifMatch}, status: http.StatusNoContent,
+			summary: "Delete a " + string(k) + " (it stays in the change feed as a deletion).", handle: s.deleteItem(k)})
+	}
+
+	s.add(route{method: "GET", pattern: "/v1/changes", summary: "The tenant's change feed after a cursor, oldest first: one entry per change; an entry carries the item when it is the item's newest change.",
+		query:    []param{{"since", `cursor from a previous "next"; empty for the beginning, "now" for the current end`}, {"limit", "at most 1000 (default 100)"}},
+		response: changesBody{}, handle: s.changes})
+
+	s.add(route{method: "GET", pattern: "/v1/users/{username}/accounts", summary: "List the user's groupware accounts.",
+		response: accountsBody{}, handle: s.listAccounts})
+	s.add(route{method: "PUT", upsert: true, pattern: "/v1/users/{username}/accounts/{name}",
+		summary: "Create or update a groupware account (201 when created). The password is stored encrypted and never returned; omit it to keep the stored one.",
+		request: accountBody{}, response: accountBody{}, handle: s.putAccount})
+	s.add(route{method: "GET", pattern: "/v1/users/{username}/accounts/{name}", summary: "Get a groupware account (without its password).",
+		response: accountBody{}, handle: s.getAccount})
+	s.add(route{method: "DELETE", pattern: "/v1/users/{username}/accounts/{name}", status: http.StatusNoContent,
+		summary: "Delete a groupware account.", handle: s.deleteAccount})
+}
+
+type statusBody struct {
+	Status string `json:"status"`
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, statusBody{"ok"})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.log.Warn("not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, statusBody{"database unavailable"})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, statusBody{"ready"})
+	return nil
+}

@@ -1,0 +1,180 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/tidbro/tidbro"
+)
+
+func (s *Store) PutUser(ctx context.Context, u *tidbro.User) (created bool, err error) {
+	if err := u.Validate(); err != nil {
+		return false, err
+	}
+	defer func() { err = wrap(err, "put user %q", u.Username) }()
+	tx, done, err := s.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	// Locking the tenant serialises this with the tenant's other writers:
+	// no two creations of one username race, and DeleteUser sees it whole.
+	if err := s.lockTenant(ctx, tx, u.TenantID); err != nil {
+		return false, err
+	}
+	t := now()
+	var id, createdAt int64
+	var deleted bool
+	err = s.queryRow(ctx, tx, `SELECT id, created, deleted FROM users WHERE tenant_id = ? AND username = ?`,
+		u.TenantID, u.Username).Scan(&id, &createdAt, &deleted)
+	switch {
+	case isNoRows(err):
+		created, createdAt = true, micros(t)
+		err = s.queryRow(ctx, tx, `INSERT INTO users (tenant_id, username, email, display_name, time_zone, deleted, created, updated)
+VALUES (?, ?, ?, ?, ?, FALSE, ?, ?) RETURNING id`,
+			u.TenantID, u.Username, u.Email, u.DisplayName, u.TimeZone, createdAt, micros(t)).Scan(&id)
+	case err != nil:
+	default:
+		// A deleted user comes back as a new user in the old row.
+		if deleted {
+			created, createdAt = true, micros(t)
+		}
+		_, err = s.exec(ctx, tx, `UPDATE users SET email = ?, display_name = ?, time_zone = ?, deleted = FALSE, created = ?, updated = ?
+WHERE id = ?`, u.Email, u.DisplayName, u.TimeZone, createdAt, micros(t), id)
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	u.ID, u.Created, u.Updated = id, fromMicros(createdAt), t
+	return created, nil
+}
+
+// lockTenant locks the tenant's row for the rest of tx (the whole database
+// in SQLite), or reports a missing tenant.
+func (s *Store) lockTenant(ctx context.Context, tx *sql.Tx, tenantID int64) error {
+	var id int64
+	err := s.queryRow(ctx, tx, `SELECT id FROM tenants WHERE id = ?`+s.d.ForUpdate, tenantID).Scan(&id)
+	if isNoRows(err) {
+		return tidbro.Errorf(tidbro.ENOTFOUND, "no tenant %d", tenantID)
+	}
+	return err
+}
+
+const userColumns = `id, tenant_id, username, email, display_name, time_zone, created, updated`
+
+func scanUser(row interface{ Scan(...any) error }) (*tidbro.User, error) {
+	u := &tidbro.User{}
+	var created, updated int64
+	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.Email, &u.DisplayName, &u.TimeZone, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.Created, u.Updated = fromMicros(created), fromMicros(updated)
+	return u, nil
+}
+
+func (s *Store) User(ctx context.Context, tenantID int64, username string) (*tidbro.User, error) {
+	u, err := scanUser(s.queryRow(ctx, s.db, `SELECT `+userColumns+` FROM users
+WHERE tenant_id = ? AND username = ? AND deleted = FALSE`, tenantID, username))
+	if isNoRows(err) {
+		return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no user %q", username)
+	}
+	if err != nil {
+		return nil, wrap(err, "user %q", username)
+	}
+	return u, nil
+}
+
+func (s *Store) Users(ctx context.Context, tenantID int64) ([]*tidbro.User, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+userColumns+` FROM users
+WHERE tenant_id = ? AND deleted = FALSE ORDER BY username`, tenantID)
+	if err != nil {
+		return nil, wrap(err, "users")
+	}
+	defer rows.Close()
+	var us []*tidbro.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, wrap(err, "users")
+		}
+		us = append(us, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "users")
+	}
+	return us, nil
+}
+
+// DeleteUser marks the user deleted, deletes their accounts and turns each
+// of their live items into a tombstone at a feed position of its own.
+func (s *Store) DeleteUser(ctx context.Context, tenantID int64, username string) (err error) {
+	defer func() { err = wrap(err, "delete user %q", username) }()
+	tx, done, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	// Lock the tenant first, like every item write, so that no item of the
+	// user is written between listing them and committing.
+	var seq int64
+	err = s.queryRow(ctx, tx, `SELECT seq FROM tenants WHERE id = ?`+s.d.ForUpdate, tenantID).Scan(&seq)
+	if isNoRows(err) {
+		return tidbro.Errorf(tidbro.ENOTFOUND, "no tenant %d", tenantID)
+	}
+	if err != nil {
+		return err
+	}
+	t := micros(now())
+	// Marking the user first locks its row, which PutAccount waits on.
+	var userID int64
+	err = s.queryRow(ctx, tx, `UPDATE users SET deleted = TRUE, updated = ?
+WHERE tenant_id = ? AND username = ? AND deleted = FALSE RETURNING id`, t, tenantID, username).Scan(&userID)
+	if isNoRows(err) {
+		return tidbro.Errorf(tidbro.ENOTFOUND, "no user %q", username)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, tx, `DELETE FROM accounts WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	ids, err := s.liveItemIDs(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		seq++
+		it := &tidbro.Item{ID: id, TenantID: tenantID, ChangedBy: tidbro.OriginApp}
+		if err := s.queryRow(ctx, tx, `UPDATE items SET deleted = TRUE, version = version + 1, seq = ?, changed_by = ?, updated = ?
+WHERE id = ? RETURNING kind, version`, seq, it.ChangedBy, t, id).Scan(&it.Kind, &it.Version); err != nil {
+			return err
+		}
+		if err := s.logChange(ctx, tx, seq, it, userID, tidbro.OpDelete); err != nil {
+			return err
+		}
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE tenants SET seq = ? WHERE id = ?`, seq, tenantID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) liveItemIDs(ctx context.Context, tx *sql.Tx, ownerID int64) ([]int64, error) {
+	rows, err := s.query(ctx, tx, `SELECT id FROM items WHERE owner_id = ? AND deleted = FALSE ORDER BY id`, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

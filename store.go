@@ -1,0 +1,106 @@
+package tidbro
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists tenants, users, tokens, accounts and items, and keeps each
+// tenant's change feed. Every write of an item takes the next position of
+// its tenant's feed (a per-tenant monotonic sequence); positions become
+// visible in order, so a reader that has seen position N never later finds
+// a new change at or below N. That makes feed positions safe cursors for
+// sync runs, DAV sync tokens and the REST change feed.
+//
+// Implementations: package sqlite (embedded) and package postgres; both pass
+// the contract suite in package storetest.
+type Store interface {
+	CreateTenant(ctx context.Context, name string) (*Tenant, error) // ECONFLICT if it exists
+	Tenant(ctx context.Context, name string) (*Tenant, error)
+	Tenants(ctx context.Context) ([]*Tenant, error)
+
+	// CreateToken stores a token whose secret hashes to secretHash.
+	CreateToken(ctx context.Context, tenantID int64, name string, secretHash []byte) (*Token, error)
+	// TokenByHash finds a live token; revoked and unknown ones are ENOTFOUND.
+	TokenByHash(ctx context.Context, secretHash []byte) (*Token, error)
+	RevokeToken(ctx context.Context, tenantID, id int64) error
+	Tokens(ctx context.Context, tenantID int64) ([]*Token, error)
+
+	// PutUser creates or updates the user named u.Username in u.TenantID and
+	// fills u's ID and timestamps. A deleted user of that name comes back.
+	PutUser(ctx context.Context, u *User) (created bool, err error)
+	User(ctx context.Context, tenantID int64, username string) (*User, error)
+	Users(ctx context.Context, tenantID int64) ([]*User, error)
+	// DeleteUser deletes the user's accounts and turns their items into
+	// tombstones (visible in the feed).
+	DeleteUser(ctx context.Context, tenantID int64, username string) error
+
+	// PutItem creates or updates the item (TenantID, Kind, AppID). It is an
+	// idempotent upsert: when type, owner and content hash equal the stored
+	// ones it changes nothing and returns changed=false. A tombstone of the
+	// same key is revived as a new version. On create, Origin defaults to
+	// ChangedBy. Version, Seq, Hash, timestamps are set by the store.
+	PutItem(ctx context.Context, it *Item, cond Precondition) (stored *Item, changed bool, err error)
+	// Item returns a live item; tombstones are ENOTFOUND.
+	Item(ctx context.Context, tenantID int64, kind Kind, appID string) (*Item, error)
+	// DeleteItem turns a live item into a tombstone and returns it.
+	DeleteItem(ctx context.Context, tenantID int64, kind Kind, appID string, cond Precondition, by Origin) (*Item, error)
+	// Items lists live items of one owner and kind, ordered by span start
+	// then ID, in pages.
+	Items(ctx context.Context, q ItemQuery) (items []*Item, next string, err error)
+	// Changes returns the change log after position q.Since, oldest first.
+	Changes(ctx context.Context, q ChangeQuery) ([]Change, error)
+	// Head returns the tenant's newest feed position.
+	Head(ctx context.Context, tenantID int64) (int64, error)
+
+	// PutAccount creates or updates the account (UserID, Name). The password
+	// is encrypted at rest; an empty Password on update keeps the stored one.
+	PutAccount(ctx context.Context, a *Account) (created bool, err error)
+	Account(ctx context.Context, userID int64, name string) (*Account, error)
+	Accounts(ctx context.Context, userID int64) ([]*Account, error)
+	DeleteAccount(ctx context.Context, userID int64, name string) error
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Precondition is an optimistic-concurrency condition on a write.
+type Precondition struct {
+	IfMatch     int64 // if > 0, the live item must have this version (else EPRECONDITION)
+	IfNoneMatch bool  // the item must not exist live (else EPRECONDITION)
+}
+
+// ItemQuery selects live items for listing.
+type ItemQuery struct {
+	TenantID int64
+	OwnerID  int64
+	Kind     Kind
+	// From and To, when both set, keep items that occur in [From, To):
+	// recurring events by their instances, not only their first start.
+	From, To time.Time
+	Cursor   string // from a previous page's next; "" for the first page
+	Limit    int    // page size; <= 0 means DefaultPageSize
+}
+
+// ChangeQuery selects changes after a feed position.
+type ChangeQuery struct {
+	TenantID int64
+	Since    int64
+	Limit    int // <= 0 means DefaultPageSize
+	// OwnerID narrows the feed to one user's collections, including the
+	// departures of items reassigned away from them; Kind to one kind.
+	OwnerID int64
+	Kind    Kind
+}
+
+// DefaultPageSize and MaxPageSize bound listings and feeds.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// Sealer encrypts secrets (account passwords) at rest.
+type Sealer interface {
+	Seal(plaintext []byte) ([]byte, error)
+	Open(ciphertext []byte) ([]byte, error)
+}
