@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/tidbro/tidbro"
 )
 
-// adminCmd parses a subcommand's flags and opens the store and tenant.
+// adminCmd is one administration subcommand: its flags, the shared database
+// flags and, for tenant-scoped commands, --tenant.
 type adminCmd struct {
 	fs     *flag.FlagSet
 	db     dbFlags
@@ -28,23 +30,34 @@ func newAdminCmd(name string, stderr io.Writer, withTenant bool) *adminCmd {
 	return c
 }
 
-func (c *adminCmd) open(ctx context.Context) (tidbro.Store, *tidbro.Tenant, error) {
+// run parses args, expects nargs positional arguments (usage otherwise),
+// opens the store and the tenant (nil for commands without --tenant), and
+// calls fn.
+func (c *adminCmd) run(ctx context.Context, args []string, nargs int, usage string,
+	fn func(store tidbro.Store, t *tidbro.Tenant, pos []string) error) error {
+	pos, err := parse(c.fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != nargs {
+		return fmt.Errorf("usage: tidbro %s", usage)
+	}
 	store, err := c.db.open(ctx)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	if c.tenant == "" {
-		return store, nil, nil
+	defer store.Close()
+	var t *tidbro.Tenant
+	if c.tenant != "" {
+		t, err = store.Tenant(ctx, c.tenant)
+		if tidbro.ErrorCode(err) == tidbro.ENOTFOUND && c.tenant == tidbro.DefaultTenant {
+			t, err = store.CreateTenant(ctx, c.tenant)
+		}
+		if err != nil {
+			return fmt.Errorf("tenant %q: %w", c.tenant, err)
+		}
 	}
-	t, err := store.Tenant(ctx, c.tenant)
-	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND && c.tenant == tidbro.DefaultTenant {
-		t, err = store.CreateTenant(ctx, c.tenant)
-	}
-	if err != nil {
-		store.Close()
-		return nil, nil, fmt.Errorf("tenant %q: %w", c.tenant, err)
-	}
-	return store, t, nil
+	return fn(store, t, pos)
 }
 
 func sub(args []string) (string, []string) {
@@ -52,6 +65,16 @@ func sub(args []string) (string, []string) {
 		return "", nil
 	}
 	return args[0], args[1:]
+}
+
+// table writes tab-separated rows aligned in columns.
+func table(w io.Writer, header string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
 }
 
 func userCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -62,51 +85,34 @@ func userCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		email := c.fs.String("email", "", "e-mail address")
 		name := c.fs.String("name", "", "display name")
 		tz := c.fs.String("tz", "", "IANA time zone, such as Europe/Stockholm")
-		pos, err := parse(c.fs, args)
-		if err != nil {
-			return err
-		}
-		if len(pos) != 1 {
-			return fmt.Errorf("usage: tidbro user add USERNAME [--email E] [--name N] [--tz ZONE]")
-		}
-		store, t, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		u := &tidbro.User{TenantID: t.ID, Username: pos[0], Email: *email, DisplayName: *name, TimeZone: *tz}
-		if err := u.Validate(); err != nil {
-			return err
-		}
-		created, err := store.PutUser(ctx, u)
-		if err != nil {
-			return err
-		}
-		verb := "updated"
-		if created {
-			verb = "added"
-		}
-		fmt.Fprintf(stdout, "%s user %s\n", verb, u.Username)
-		return nil
+		return c.run(ctx, args, 1, "user add USERNAME [--email E] [--name N] [--tz ZONE]", func(store tidbro.Store, t *tidbro.Tenant, pos []string) error {
+			u := &tidbro.User{TenantID: t.ID, Username: pos[0], Email: *email, DisplayName: *name, TimeZone: *tz}
+			if err := u.Validate(); err != nil {
+				return err
+			}
+			created, err := store.PutUser(ctx, u)
+			if err != nil {
+				return err
+			}
+			verb := "updated"
+			if created {
+				verb = "added"
+			}
+			fmt.Fprintf(stdout, "%s user %s\n", verb, u.Username)
+			return nil
+		})
 	case "list":
-		if _, err := parse(c.fs, args); err != nil {
-			return err
-		}
-		store, t, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		users, err := store.Users(ctx, t.ID)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "USERNAME\tEMAIL\tNAME\tTIME ZONE")
-		for _, u := range users {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, u.Email, u.DisplayName, u.TimeZone)
-		}
-		return tw.Flush()
+		return c.run(ctx, args, 0, "user list", func(store tidbro.Store, t *tidbro.Tenant, _ []string) error {
+			users, err := store.Users(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			var rows [][]string
+			for _, u := range users {
+				rows = append(rows, []string{u.Username, u.Email, u.DisplayName, u.TimeZone})
+			}
+			return table(stdout, "USERNAME\tEMAIL\tNAME\tTIME ZONE", rows)
+		})
 	}
 	return fmt.Errorf("usage: tidbro user add|list")
 }
@@ -117,63 +123,40 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch op {
 	case "create":
 		name := c.fs.String("name", "api", "a name to recognise the token by")
-		if _, err := parse(c.fs, args); err != nil {
-			return err
-		}
-		store, t, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		token, hash := tidbro.NewToken()
-		tok, err := store.CreateToken(ctx, t.ID, *name, hash)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "created token %d (%s) for tenant %s; it is shown only now:\n", tok.ID, tok.Name, t.Name)
-		fmt.Fprintln(stdout, token)
-		return nil
+		return c.run(ctx, args, 0, "token create [--name N]", func(store tidbro.Store, t *tidbro.Tenant, _ []string) error {
+			token, hash := tidbro.NewToken()
+			tok, err := store.CreateToken(ctx, t.ID, *name, hash)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "created token %d (%s) for tenant %s; it is shown only now:\n", tok.ID, tok.Name, t.Name)
+			fmt.Fprintln(stdout, token)
+			return nil
+		})
 	case "list":
-		if _, err := parse(c.fs, args); err != nil {
-			return err
-		}
-		store, t, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		toks, err := store.Tokens(ctx, t.ID)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tREVOKED")
-		for _, k := range toks {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%v\n", k.ID, k.Name, k.Created.UTC().Format("2006-01-02 15:04"), k.Revoked)
-		}
-		return tw.Flush()
+		return c.run(ctx, args, 0, "token list", func(store tidbro.Store, t *tidbro.Tenant, _ []string) error {
+			toks, err := store.Tokens(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			var rows [][]string
+			for _, k := range toks {
+				rows = append(rows, []string{strconv.FormatInt(k.ID, 10), k.Name, k.Created.UTC().Format("2006-01-02 15:04"), strconv.FormatBool(k.Revoked)})
+			}
+			return table(stdout, "ID\tNAME\tCREATED\tREVOKED", rows)
+		})
 	case "revoke":
-		pos, err := parse(c.fs, args)
-		if err != nil {
-			return err
-		}
-		var id int64
-		if len(pos) == 1 {
-			id, err = strconv.ParseInt(pos[0], 10, 64)
-		}
-		if len(pos) != 1 || err != nil {
-			return fmt.Errorf("usage: tidbro token revoke ID (see tidbro token list)")
-		}
-		store, t, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		if err := store.RevokeToken(ctx, t.ID, id); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "revoked token %d\n", id)
-		return nil
+		return c.run(ctx, args, 1, "token revoke ID (see tidbro token list)", func(store tidbro.Store, t *tidbro.Tenant, pos []string) error {
+			id, err := strconv.ParseInt(pos[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("usage: tidbro token revoke ID (see tidbro token list)")
+			}
+			if err := store.RevokeToken(ctx, t.ID, id); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "revoked token %d\n", id)
+			return nil
+		})
 	}
 	return fmt.Errorf("usage: tidbro token create|list|revoke")
 }
@@ -181,40 +164,30 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func tenantCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	op, args := sub(args)
 	c := newAdminCmd("tenant "+op, stderr, false)
-	pos, err := parse(c.fs, args)
-	if err != nil {
-		return err
-	}
-	switch {
-	case op == "add" && len(pos) == 1:
-		store, _, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		if err := tidbro.ValidAppID("name", pos[0]); err != nil {
-			return err
-		}
-		t, err := store.CreateTenant(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "added tenant %s; create its API token with: tidbro token create --tenant %s\n", t.Name, t.Name)
-		return nil
-	case op == "list":
-		store, _, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		ts, err := store.Tenants(ctx)
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			fmt.Fprintln(stdout, t.Name)
-		}
-		return nil
+	switch op {
+	case "add":
+		return c.run(ctx, args, 1, "tenant add NAME", func(store tidbro.Store, _ *tidbro.Tenant, pos []string) error {
+			if err := tidbro.ValidAppID("name", pos[0]); err != nil {
+				return err
+			}
+			t, err := store.CreateTenant(ctx, pos[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "added tenant %s; create its API token with: tidbro token create --tenant %s\n", t.Name, t.Name)
+			return nil
+		})
+	case "list":
+		return c.run(ctx, args, 0, "tenant list", func(store tidbro.Store, _ *tidbro.Tenant, _ []string) error {
+			ts, err := store.Tenants(ctx)
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				fmt.Fprintln(stdout, t.Name)
+			}
+			return nil
+		})
 	}
 	return fmt.Errorf("usage: tidbro tenant add NAME | tenant list")
 }
