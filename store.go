@@ -60,8 +60,71 @@ type Store interface {
 	Accounts(ctx context.Context, userID int64) ([]*Account, error)
 	DeleteAccount(ctx context.Context, userID int64, name string) error
 
+	// AccountByID returns an account with its password, for the engine.
+	AccountByID(ctx context.Context, id int64) (*Account, error)
+
+	SyncStore
+
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// SyncStore is what the sync engine keeps: pairs and their cursors, links,
+// runs, the audit log, held deletions and tenant settings.
+type SyncStore interface {
+	// ItemsByID returns items by internal id, tombstones included; unknown
+	// ids are left out.
+	ItemsByID(ctx context.Context, tenantID int64, ids []int64) ([]*Item, error)
+
+	// PutPair creates or updates the pair (AccountID, Kind) and fills p.ID.
+	// It leaves AppCursor, SyncToken, LastRun and LastError alone on update.
+	PutPair(ctx context.Context, p *Pair) (created bool, err error)
+	Pair(ctx context.Context, id int64) (*Pair, error)
+	// Pairs lists pairs; zero fields of q match everything in q.TenantID.
+	Pairs(ctx context.Context, q PairQuery) ([]*Pair, error)
+	// SavePairState stores AppCursor, SyncToken, LastRun and LastError.
+	SavePairState(ctx context.Context, p *Pair) error
+	DeletePair(ctx context.Context, id int64) error // with its links and holds
+
+	// PutLink creates or replaces the link (PairID, ItemID). A non-empty
+	// RemoteID is unique within a pair (ECONFLICT otherwise).
+	PutLink(ctx context.Context, l *Link) error
+	DeleteLink(ctx context.Context, pairID, itemID int64) error
+	LinksByItem(ctx context.Context, pairID int64, itemIDs []int64) ([]*Link, error)
+	LinksByRemote(ctx context.Context, pairID int64, remoteIDs []string) ([]*Link, error)
+	// Links pages through a pair's links by item id, after afterItemID.
+	Links(ctx context.Context, pairID int64, afterItemID int64, limit int) ([]*Link, error)
+	// LinksToRetry returns links with a pending write or an error.
+	LinksToRetry(ctx context.Context, pairID int64) ([]*Link, error)
+	CountLinks(ctx context.Context, pairID int64) (int, error)
+
+	StartRun(ctx context.Context, r *Run) error // fills r.ID
+	FinishRun(ctx context.Context, r *Run) error
+	Runs(ctx context.Context, pairID int64, limit int) ([]*Run, error) // newest first
+	AddAudit(ctx context.Context, entries []AuditEntry) error
+	// AuditLog returns a user's entries, newest first, with ids below
+	// beforeID (0: from the newest).
+	AuditLog(ctx context.Context, tenantID, userID, beforeID int64, limit int) ([]AuditEntry, error)
+
+	// PutHold records a held deletion (one per pair and item), fills h.ID.
+	PutHold(ctx context.Context, h *Hold) error
+	Holds(ctx context.Context, tenantID, userID int64) ([]*Hold, error)
+	HoldsOfPair(ctx context.Context, pairID int64) ([]*Hold, error)
+	// DecideHold records a decision (DecisionPropagate or DecisionRestore);
+	// the next run of the pair carries it out.
+	DecideHold(ctx context.Context, tenantID, userID, id int64, decision string) error
+	DeleteHold(ctx context.Context, pairID, itemID int64) error
+
+	// Tenant settings are small JSON documents by key (the job field mapping).
+	PutSetting(ctx context.Context, tenantID int64, key string, value []byte) error
+	Setting(ctx context.Context, tenantID int64, key string) ([]byte, error) // ENOTFOUND if unset
+}
+
+// PairQuery selects pairs.
+type PairQuery struct {
+	TenantID  int64
+	UserID    int64
+	AccountID int64
 }
 
 // Precondition is an optimistic-concurrency condition on a write.

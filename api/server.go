@@ -167,6 +167,7 @@ var statusOf = map[string]int{
 	tidbro.EUNAUTHORIZED: http.StatusUnauthorized,
 	tidbro.EFORBIDDEN:    http.StatusForbidden,
 	tidbro.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	tidbro.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	tidbro.EINTERNAL:     http.StatusInternalServerError,
 }
 
