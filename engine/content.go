@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/tidbro/tidbro"
+)
+
+// Content comparison. Both sides are compared as the remote would hold
+// them: an app item is projected through the job mapping, the remote's
+// capabilities and its field limits before hashing, so that a value the
+// remote truncated, or a field it cannot hold, never counts as a change.
+
+func cloneEvent(e *tidbro.Event) *tidbro.Event {
+	c := *e
+	c.Categories = slices.Clone(e.Categories)
+	return &c
+}
+
+// remoteKind is the kind an item has on the remote: jobs are events there.
+func remoteKind(k tidbro.Kind) tidbro.Kind {
+	if k == tidbro.KindJob {
+		return tidbro.KindEvent
+	}
+	return k
+}
+
+// remoteView returns the body the remote should hold for an app item.
+func (in *Input) remoteView(it *tidbro.Item) (*tidbro.Item, error) {
+	v := &tidbro.Item{Kind: remoteKind(it.Kind)}
+	switch it.Kind {
+	case tidbro.KindJob:
+		ev, err := in.Mapping.Render(it)
+		if err != nil {
+			return nil, err
+		}
+		v.Event = ev
+	case tidbro.KindEvent:
+		v.Event = cloneEvent(it.Event)
+		v.Event.Extra = nil
+	case tidbro.KindTask:
+		t := *it.Task
+		t.Extra = nil
+		v.Task = &t
+	case tidbro.KindContact:
+		c := *it.Contact
+		c.Extra = nil
+		v.Contact = &c
+	}
+	in.limit(v)
+	return v, nil
+}
+
+// limit applies what the remote cannot hold: field length caps, and the
+// private flag where the remote has none.
+func (in *Input) limit(v *tidbro.Item) {
+	for _, f := range textFields(v) {
+		if n, ok := in.Caps.FieldLimits[f.name]; ok {
+			*f.value = truncate(*f.value, n)
+		}
+	}
+	if !in.Caps.Private {
+		setPrivate(v, false)
+	}
+}
+
+type textField struct {
+	name  string
+	value *string
+}
+
+// textFields are the fields remotes are known to cap.
+func textFields(v *tidbro.Item) []textField {
+	switch {
+	case v.Event != nil:
+		return []textField{{"summary", &v.Event.Summary}, {"location", &v.Event.Location}, {"description", &v.Event.Description}}
+	case v.Task != nil:
+		return []textField{{"summary", &v.Task.Summary}, {"description", &v.Task.Description}}
+	case v.Contact != nil:
+		return []textField{{"displayName", &v.Contact.DisplayName}, {"note", &v.Contact.Note}}
+	}
+	return nil
+}
+
+func setPrivate(v *tidbro.Item, p bool) {
+	switch {
+	case v.Event != nil:
+		v.Event.Private = p
+	case v.Task != nil:
+		v.Task.Private = p
+	case v.Contact != nil:
+		v.Contact.Private = p
+	}
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}
+
+// viewHash hashes a body as the remote holds it.
+func viewHash(v *tidbro.Item) string {
+	return (&tidbro.Item{Kind: remoteKind(v.Kind), Event: v.Event, Task: v.Task, Contact: v.Contact}).ContentHash()
+}
+
+// RemoteHash hashes a remote item's content for change detection.
+func RemoteHash(r *tidbro.RemoteItem) string {
+	return viewHash(r.Item(r.Kind))
+}
+
+// importView returns what the app should hold when it takes the remote's
+// content: the remote body, except that values the remote truncated keep the
+// app's full text, app-only fields (extra) stay, and private items are
+// reduced per policy.
+func (in *Input) importView(r *tidbro.RemoteItem, app *tidbro.Item) *tidbro.Item {
+	v := &tidbro.Item{Kind: r.Kind}
+	switch {
+	case r.Event != nil:
+		v.Event = cloneEvent(r.Event)
+	case r.Task != nil:
+		t := *r.Task
+		v.Task = &t
+	case r.Contact != nil:
+		c := *r.Contact
+		v.Contact = &c
+	}
+	if app != nil {
+		if app.Kind == tidbro.KindJob {
+			v.Kind = tidbro.KindJob
+		}
+		full := &tidbro.Item{Kind: app.Kind, Event: app.Event, Task: app.Task, Contact: app.Contact}
+		mine := textFields(full)
+		for i, f := range textFields(v) {
+			if n, ok := in.Caps.FieldLimits[f.name]; ok && *f.value == truncate(*mine[i].value, n) {
+				*f.value = *mine[i].value // the remote's value is our own, cut short
+			}
+		}
+		switch {
+		case v.Event != nil && app.Event != nil:
+			v.Event.Extra = app.Event.Extra
+		case v.Task != nil && app.Task != nil:
+			v.Task.Extra = app.Task.Extra
+		case v.Contact != nil && app.Contact != nil:
+			v.Contact.Extra = app.Contact.Extra
+		}
+		if !in.Caps.Private { // the remote cannot say; keep the app's flag
+			setPrivate(v, app.Private())
+		}
+	}
+	if r.Event != nil && r.Event.Private && in.Policy.Private == tidbro.PrivateBusy {
+		ev := v.Event
+		*ev = tidbro.Event{UID: ev.UID, Summary: "Busy", Start: ev.Start, End: ev.End, TimeZone: ev.TimeZone, AllDay: ev.AllDay,
+			RRule: ev.RRule, RDates: ev.RDates, ExDates: ev.ExDates, ShowAs: ev.ShowAs, Private: true}
+	}
+	return v
+}
+
+// merge3 merges app and remote bodies field by field against base, the
+// content both sides last agreed on. A field changed on one side only takes
+// that side's value; a field changed on both takes the preferred side's.
+func merge3(base []byte, app, remote any, preferApp bool) (map[string]json.RawMessage, []string, error) {
+	var b, a, r map[string]json.RawMessage
+	for _, x := range []struct {
+		dst *map[string]json.RawMessage
+		src any
+	}{{&a, app}, {&r, remote}} {
+		raw, err := json.Marshal(x.src)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := json.Unmarshal(raw, x.dst); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(base) > 0 {
+		if err := json.Unmarshal(base, &b); err != nil {
+			return nil, nil, fmt.Errorf("link base: %w", err)
+		}
+	}
+	out := map[string]json.RawMessage{}
+	var clashes []string
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range r {
+		keys[k] = true
+	}
+	for k := range keys {
+		av, rv, bv := a[k], r[k], b[k]
+		var v json.RawMessage
+		switch {
+		case string(av) == string(rv):
+			v = av
+		case string(av) == string(bv):
+			v = rv
+		case string(rv) == string(bv):
+			v = av
+		default:
+			clashes = append(clashes, k)
+			v = rv
+			if preferApp {
+				v = av
+			}
+		}
+		if v != nil {
+			out[k] = v
+		}
+	}
+	slices.Sort(clashes)
+	return out, clashes, nil
+}
