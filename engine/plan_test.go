@@ -220,9 +220,9 @@ func TestPolicyInvariants(t *testing.T) {
 								t.Errorf("app-to-groupware wrote the app from groupware: %s", where)
 							case dir == tidbro.DirectionGroupwareToApp && (a.Op == CreateRemote || a.Op == UpdateRemote || a.Op == DeleteRemote || a.Op == RestoreRemote || a.Op == Merge):
 								t.Errorf("groupware-to-app wrote groupware: %s", where)
-							case linked && dir == tidbro.DirectionTwoWay && own == tidbro.OwnershipOrigin && origin == tidbro.OriginApp && appWrites[a.Op] && a.Op != RestoreApp && a.Op != DeleteApp:
+							case linked && dir == tidbro.DirectionTwoWay && own == tidbro.OwnershipOrigin && origin == tidbro.OriginApp && appWrites[a.Op]:
 								t.Errorf("an app-born item was changed by groupware under origin ownership: %s", where)
-							case linked && dir == tidbro.DirectionTwoWay && own == tidbro.OwnershipOrigin && origin == tidbro.OriginGroupware && remoteWrites[a.Op] && a.Op != RestoreRemote && a.Op != DeleteRemote:
+							case linked && dir == tidbro.DirectionTwoWay && own == tidbro.OwnershipOrigin && origin == tidbro.OriginGroupware && remoteWrites[a.Op]:
 								t.Errorf("a groupware-born item was changed by the app under origin ownership: %s", where)
 							case del == tidbro.DeletionsHold && deletes:
 								t.Errorf("deletions hold, yet deleted: %s", where)
