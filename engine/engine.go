@@ -1,0 +1,261 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tidbro/tidbro"
+)
+
+// Connector opens the remote collection a pair is bound to.
+type Connector func(ctx context.Context, acc *tidbro.Account, p *tidbro.Pair) (tidbro.Remote, error)
+
+// Engine runs pairs.
+type Engine struct {
+	Store   tidbro.Store
+	Connect Connector
+	Log     *slog.Logger
+	// Parallel bounds concurrent remote writes within a run (default 4).
+	Parallel int
+	Now      func() time.Time
+}
+
+// Options select the kind of run.
+type Options struct {
+	// Full relists both sides and rematches by link, then UID, then
+	// start+summary ("Full sync now").
+	Full bool
+	// Since, with Full, limits the rematch to items changed since then
+	// ("sync from date"); items not seen are left alone, never deleted.
+	Since time.Time
+	// DryRun plans and reports, writing nothing.
+	DryRun bool
+	// AllowMassDelete lifts the mass-deletion guard for this run.
+	AllowMassDelete bool
+}
+
+// Result is what a run did.
+type Result struct {
+	Run     *tidbro.Run
+	Actions []Action
+	Errors  []error // per-item errors; the run went on past each
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Log
+}
+
+// RunPair synchronises one pair once. A returned error means the run as a
+// whole failed (nothing durable was skipped: cursors stay where they were);
+// per-item failures are in Result.Errors and in the run's status.
+func (e *Engine) RunPair(ctx context.Context, pairID int64, o Options) (*Result, error) {
+	p, err := e.Store.Pair(ctx, pairID)
+	if err != nil {
+		return nil, fmt.Errorf("pair %d: %w", pairID, err)
+	}
+	acc, err := e.Store.AccountByID(ctx, p.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("pair %d: account: %w", pairID, err)
+	}
+	run := &tidbro.Run{PairID: p.ID, UserID: p.UserID, Full: o.Full, DryRun: o.DryRun, Started: e.now(), Status: tidbro.RunRunning}
+	if !o.DryRun {
+		if err := e.Store.StartRun(ctx, run); err != nil {
+			return nil, fmt.Errorf("pair %d: %w", pairID, err)
+		}
+	}
+	res, err := e.run(ctx, p, acc, run, o)
+	if res == nil {
+		res = &Result{Run: run}
+	}
+	run.Finished = e.now()
+	switch {
+	case err != nil:
+		run.Status, run.Error = tidbro.RunFailed, err.Error()
+	case run.Status == tidbro.RunRunning && len(res.Errors) > 0:
+		run.Status = tidbro.RunErrors
+	case run.Status == tidbro.RunRunning:
+		run.Status = tidbro.RunOK
+	}
+	if o.DryRun {
+		return res, err
+	}
+	p.LastRun, p.LastError = run.Finished, run.Error
+	// The run's own context may be cancelled; its record must still land.
+	bg := context.WithoutCancel(ctx)
+	if ferr := e.Store.FinishRun(bg, run); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
+	if err != nil {
+		if serr := e.Store.SavePairState(bg, &tidbro.Pair{ID: p.ID, AppCursor: p.AppCursor, SyncToken: p.SyncToken, LastRun: p.LastRun, LastError: p.LastError}); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}
+	return res, err
+}
+
+func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, run *tidbro.Run, o Options) (*Result, error) {
+	remote, err := e.Connect(ctx, acc, p)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	mapping, err := e.jobMapping(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	in := &Input{Policy: acc.Policy.WithDefaults(), Kind: p.Kind, Caps: remote.Capabilities(), Mapping: mapping,
+		Now: e.now(), Full: o.Full, AllowMassDelete: o.AllowMassDelete}
+	if in.Links, err = e.Store.CountLinks(ctx, p.ID); err != nil {
+		return nil, err
+	}
+	x := &executor{e: e, p: p, remote: remote, in: in, run: run}
+	g := &gather{e: e, p: p, remote: remote, in: in, opts: o}
+	if !o.DryRun {
+		g.resume = x
+	}
+	if err := g.collect(ctx); err != nil {
+		return nil, err
+	}
+	plan := in.Plan()
+	res := &Result{Run: run, Actions: plan.Actions}
+	if plan.Stop != "" {
+		run.Status, run.Error = tidbro.RunStopped, plan.Stop
+		e.log().Warn("mass-deletion guard stopped a run", "pair", p.ID, "reason", plan.Stop)
+		if !o.DryRun {
+			err := e.Store.AddAudit(ctx, []tidbro.AuditEntry{{TenantID: p.TenantID, UserID: p.UserID, PairID: p.ID, RunID: run.ID,
+				At: e.now(), Action: "stop", Kind: p.Kind, Rule: plan.Stop}})
+			return res, err
+		}
+		return res, nil
+	}
+	if o.DryRun {
+		for _, a := range plan.Actions {
+			count(&run.Counts, a, a.Err)
+		}
+		return res, nil
+	}
+	res.Errors = x.execute(ctx, plan.Actions, g.fetchErrs)
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if err := e.Store.AddAudit(ctx, x.audit); err != nil {
+		return res, err
+	}
+	// Everything the cursors cover is now durable: applied, or recorded on
+	// its link for the next run.
+	p.AppCursor, p.SyncToken = g.appHead, g.token
+	switch {
+	case x.keepToken:
+		p.SyncToken = g.oldToken
+	case x.remoteWrites.Load() > 0:
+		p.SyncToken = e.tokenAfterOwnWrites(ctx, p, remote, g)
+	}
+	return res, e.Store.SavePairState(ctx, p)
+}
+
+// tokenAfterOwnWrites moves the remote token past this run's own writes
+// when nothing else changed meanwhile. Remotes need not report an item
+// created and deleted after a token (RFC 6578 servers do not); without this,
+// a groupware user deleting an item tidbro created in the previous run
+// would go unseen.
+func (e *Engine) tokenAfterOwnWrites(ctx context.Context, p *tidbro.Pair, remote tidbro.Remote, g *gather) string {
+	ch, err := remote.Changes(ctx, g.token, g.window())
+	if err != nil || ch.Full {
+		return g.token
+	}
+	var ids []string
+	for _, r := range ch.Changed {
+		ids = append(ids, r.ID)
+	}
+	for _, r := range ch.Removed {
+		ids = append(ids, r.ID)
+	}
+	links, err := e.Store.LinksByRemote(ctx, p.ID, ids)
+	if err != nil {
+		return g.token
+	}
+	etag := map[string]string{}
+	for _, l := range links {
+		etag[l.RemoteID] = l.RemoteETag
+	}
+	for _, r := range ch.Changed {
+		if e, ok := etag[r.ID]; !ok || e != r.ETag {
+			return g.token // someone else wrote too: the next run reads it from here
+		}
+	}
+	for _, r := range ch.Removed {
+		if _, linked := etag[r.ID]; linked {
+			return g.token
+		}
+	}
+	return ch.Token
+}
+
+func (e *Engine) jobMapping(ctx context.Context, tenantID int64) (JobMapping, error) {
+	b, err := e.Store.Setting(ctx, tenantID, JobMappingKey)
+	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND {
+		return JobMapping{}, nil
+	}
+	if err != nil {
+		return JobMapping{}, err
+	}
+	return ParseJobMapping(b)
+}
+
+// count adds an action to the run's counts; err marks it failed.
+func count(c *tidbro.RunCounts, a Action, err error) {
+	if err != nil || a.Err != nil {
+		if isAppOp(a.Op) {
+			c.App.Errors++
+		} else {
+			c.Remote.Errors++
+		}
+		return
+	}
+	if a.Conflict {
+		c.Remote.Conflicts++
+	}
+	switch a.Op {
+	case CreateRemote:
+		c.Remote.Created++
+	case UpdateRemote:
+		c.Remote.Updated++
+	case DeleteRemote:
+		c.Remote.Deleted++
+	case RestoreRemote:
+		c.Remote.Restored++
+	case CreateApp:
+		c.App.Created++
+	case UpdateApp:
+		c.App.Updated++
+	case DeleteApp:
+		c.App.Deleted++
+	case RestoreApp:
+		c.App.Restored++
+	case Merge:
+		c.App.Updated++
+		c.Remote.Updated++
+	case Hold:
+		c.App.Held++
+	case Skip:
+		if a.AppState != Unchanged || a.RemState != Unchanged {
+			c.App.Skipped++
+		}
+	}
+}
+
+func isAppOp(op Op) bool {
+	return op == CreateApp || op == UpdateApp || op == DeleteApp || op == RestoreApp
+}

@@ -1,0 +1,366 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tidbro/tidbro"
+)
+
+// executor carries out a plan. Every remote write is preceded by recording
+// its intent on the link (Pending, and for creates the idempotency key), so
+// that a crash between any two steps leaves a state the next run resumes
+// from without duplicating or losing anything.
+type executor struct {
+	e      *Engine
+	p      *tidbro.Pair
+	remote tidbro.Remote
+	in     *Input
+	run    *tidbro.Run
+
+	mu        sync.Mutex
+	audit     []tidbro.AuditEntry
+	errs      []error
+	keepToken    bool // an import failed transiently: replay the remote's changes next run
+	remoteWrites atomic.Int64
+}
+
+func (x *executor) execute(ctx context.Context, actions []Action, fetchErrs []tidbro.ItemError) []error {
+	for _, fe := range fetchErrs {
+		x.record(Action{Op: Skip, Rule: "cannot read the remote item", Entry: &Entry{Remote: &tidbro.RemoteItem{ID: fe.ID}}}, fe.Err)
+	}
+	parallel := x.e.Parallel
+	if parallel <= 0 {
+		parallel = 4
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := range actions {
+		a := actions[i]
+		if a.Op == Skip && a.Err == nil {
+			x.record(a, nil)
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := x.apply(ctx, &a)
+			if err != nil {
+				x.fail(ctx, &a, err)
+			} else if a.Entry.Decision != "" && a.Op != Hold {
+				err = x.e.Store.DeleteHold(ctx, x.p.ID, a.itemID())
+			}
+			x.record(a, err)
+		})
+	}
+	wg.Wait()
+	return x.errs
+}
+
+func (a *Action) itemID() int64 {
+	switch {
+	case a.Entry.App != nil:
+		return a.Entry.App.ID
+	case a.Entry.Link != nil:
+		return a.Entry.Link.ItemID
+	}
+	return 0
+}
+
+// record counts the action and adds its audit entry.
+func (x *executor) record(a Action, err error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	count(&x.run.Counts, a, err)
+	if err == nil {
+		err = a.Err
+	}
+	if err != nil {
+		x.errs = append(x.errs, fmt.Errorf("%s: %s: %w", a.Entry, a.Op, err))
+	}
+	if a.Op == Skip && err == nil && a.AppState == Unchanged && a.RemState == Unchanged {
+		return // nothing happened and nothing to explain
+	}
+	en := a.Entry
+	ae := tidbro.AuditEntry{TenantID: x.p.TenantID, UserID: x.p.UserID, PairID: x.p.ID, RunID: x.run.ID, At: x.in.Now,
+		Action: string(a.Op), Kind: x.p.Kind, Rule: a.Rule}
+	if en.App != nil {
+		ae.Kind, ae.AppID = en.App.Kind, en.App.AppID
+	}
+	switch {
+	case en.Remote != nil:
+		ae.RemoteID = en.Remote.ID
+	case en.Link != nil:
+		ae.RemoteID = en.Link.RemoteID
+	}
+	if err != nil {
+		ae.Error = err.Error()
+	}
+	x.audit = append(x.audit, ae)
+}
+
+// fail records a per-item failure on the item's link, for the next run.
+func (x *executor) fail(ctx context.Context, a *Action, err error) {
+	l := a.Entry.Link
+	if l == nil {
+		if tidbro.Transient(err) && (a.Op == CreateApp || a.Op == Relink) {
+			x.mu.Lock()
+			x.keepToken = true
+			x.mu.Unlock()
+		}
+		return
+	}
+	l.Error, l.Attempts = err.Error(), l.Attempts+1
+	if perr := x.e.Store.PutLink(context.WithoutCancel(ctx), l); perr != nil {
+		x.e.log().Error("cannot record a per-item error", "pair", x.p.ID, "item", l.ItemID, "err", perr)
+	}
+}
+
+func (x *executor) apply(ctx context.Context, a *Action) error {
+	switch a.Op {
+	case CreateRemote, RestoreRemote:
+		return x.createRemote(ctx, a)
+	case UpdateRemote:
+		return x.updateRemote(ctx, a.Entry, a.Entry.App)
+	case DeleteRemote:
+		return x.deleteRemote(ctx, a)
+	case CreateApp, UpdateApp, RestoreApp:
+		_, err := x.writeApp(ctx, a, true)
+		return err
+	case Merge:
+		stored, err := x.writeApp(ctx, a, false)
+		if err != nil {
+			return err
+		}
+		return x.updateRemote(ctx, a.Entry, stored)
+	case DeleteApp:
+		return x.deleteApp(ctx, a)
+	case Relink:
+		en := a.Entry
+		return x.linked(ctx, x.link(en, en.App.Origin), en.App, tidbro.RemoteRef{ID: en.Remote.ID, ETag: en.Remote.ETag}, en.Remote.Item(en.Remote.Kind))
+	case Unlink:
+		if err := x.e.Store.DeleteLink(ctx, x.p.ID, a.itemID()); err != nil {
+			return err
+		}
+		return x.e.Store.DeleteHold(ctx, x.p.ID, a.itemID())
+	case Hold:
+		return x.hold(ctx, a)
+	case Skip:
+		return a.Err
+	}
+	return fmt.Errorf("unknown action %q", a.Op)
+}
+
+// link returns the entry's link, or a new one for an item linked now.
+func (x *executor) link(en *Entry, origin tidbro.Origin) *tidbro.Link {
+	if en.Link != nil {
+		return en.Link
+	}
+	if origin == "" {
+		origin = tidbro.OriginApp
+	}
+	en.Link = &tidbro.Link{PairID: x.p.ID, ItemID: en.App.ID, Origin: origin}
+	return en.Link
+}
+
+// key is the idempotency key of a remote create: the same on every retry of
+// one create, a new one for a restore (the old id may be a remote tombstone).
+func (x *executor) key(itemID int64, restore bool) string {
+	k := fmt.Sprintf("tidbro-%d-%d", x.p.ID, itemID)
+	if restore {
+		k += fmt.Sprintf("-r%d", x.run.ID)
+	}
+	return k
+}
+
+func (x *executor) createRemote(ctx context.Context, a *Action) error {
+	en := a.Entry
+	view, err := x.in.remoteView(en.App)
+	if err != nil {
+		return err
+	}
+	l := x.link(en, en.App.Origin)
+	if l.Key == "" || a.Op == RestoreRemote {
+		l.Key = x.key(en.App.ID, a.Op == RestoreRemote)
+	}
+	l.RemoteID, l.RemoteETag, l.Pending = "", "", tidbro.PendingCreate
+	if err := x.e.Store.PutLink(ctx, l); err != nil { // intent first
+		return err
+	}
+	x.remoteWrites.Add(1)
+	ref, err := x.remote.Create(ctx, l.Key, remoteItem("", view))
+	if err != nil {
+		return err
+	}
+	return x.linked(ctx, l, en.App, ref, view)
+}
+
+func remoteItem(id string, v *tidbro.Item) *tidbro.RemoteItem {
+	return &tidbro.RemoteItem{ID: id, Kind: v.Kind, Event: v.Event, Task: v.Task, Contact: v.Contact}
+}
+
+func (x *executor) updateRemote(ctx context.Context, en *Entry, app *tidbro.Item) error {
+	view, err := x.in.remoteView(app)
+	if err != nil {
+		return err
+	}
+	l := en.Link
+	ri := remoteItem(l.RemoteID, view)
+	etag := l.RemoteETag
+	if en.Remote != nil {
+		ri.Raw, etag = en.Remote.Raw, en.Remote.ETag
+	}
+	l.Pending = tidbro.PendingUpdate
+	if err := x.e.Store.PutLink(ctx, l); err != nil {
+		return err
+	}
+	x.remoteWrites.Add(1)
+	ref, err := x.remote.Update(ctx, ri, etag)
+	if tidbro.ErrorCode(err) == tidbro.EPRECONDITION {
+		return fmt.Errorf("the remote item changed meanwhile; it is replanned next run: %w", err)
+	}
+	if err != nil {
+		return err
+	}
+	return x.linked(ctx, l, app, ref, view)
+}
+
+func (x *executor) deleteRemote(ctx context.Context, a *Action) error {
+	en := a.Entry
+	l := en.Link
+	if l.RemoteID == "" {
+		// An interrupted create: it may have happened. Creating with the
+		// same key is idempotent and tells the id.
+		view, err := x.in.remoteView(en.App)
+		if err != nil {
+			return err
+		}
+		x.remoteWrites.Add(1)
+		ref, err := x.remote.Create(ctx, l.Key, remoteItem("", view))
+		if err != nil {
+			return err
+		}
+		l.RemoteID, l.RemoteETag = ref.ID, ref.ETag
+	}
+	etag := l.RemoteETag
+	if en.Remote != nil {
+		etag = en.Remote.ETag
+	}
+	l.Pending = tidbro.PendingDelete
+	if err := x.e.Store.PutLink(ctx, l); err != nil {
+		return err
+	}
+	x.remoteWrites.Add(1)
+	err := x.remote.Delete(ctx, l.RemoteID, etag)
+	if tidbro.ErrorCode(err) == tidbro.EPRECONDITION {
+		return fmt.Errorf("the remote item changed meanwhile; it is replanned next run: %w", err)
+	}
+	if err != nil {
+		return err
+	}
+	if err := x.e.Store.DeleteLink(ctx, x.p.ID, l.ItemID); err != nil {
+		return err
+	}
+	return x.e.Store.DeleteHold(ctx, x.p.ID, l.ItemID)
+}
+
+// importID is the app id of an imported groupware item: derived from the
+// pair and the remote id, so a retried import finds its first attempt.
+func importID(pairID int64, remoteID string) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%d\x00%s", pairID, remoteID))
+	return "gw-" + hex.EncodeToString(sum[:10])
+}
+
+// writeApp writes the action's body to the app; link says whether the link
+// is recorded now (Merge records it after the remote write).
+func (x *executor) writeApp(ctx context.Context, a *Action, link bool) (*tidbro.Item, error) {
+	en := a.Entry
+	it := &tidbro.Item{TenantID: x.p.TenantID, ChangedBy: tidbro.OriginGroupware}
+	var cond tidbro.Precondition
+	if a.Op == CreateApp {
+		it.Kind, it.AppID, it.Type, it.Origin, it.OwnerID = en.Remote.Kind, importID(x.p.ID, en.Remote.ID), tidbro.TypeGroupware, tidbro.OriginGroupware, x.p.UserID
+	} else {
+		it.Kind, it.AppID, it.Type, it.Origin, it.OwnerID = en.App.Kind, en.App.AppID, en.App.Type, en.App.Origin, en.App.OwnerID
+		if a.Op != RestoreApp {
+			cond.IfMatch = en.App.Version // an app edit meanwhile wins this round
+		}
+	}
+	switch b := a.Body.(type) {
+	case *tidbro.Event:
+		it.Event = b
+	case *tidbro.Task:
+		it.Task = b
+	case *tidbro.Contact:
+		it.Contact = b
+	default:
+		return nil, fmt.Errorf("no body to write for %s", a.Op)
+	}
+	if err := it.Validate(); err != nil {
+		return nil, fmt.Errorf("the remote item is not valid in the app: %w", err)
+	}
+	stored, _, err := x.e.Store.PutItem(ctx, it, cond)
+	if err != nil {
+		return nil, err
+	}
+	if !link {
+		return stored, nil
+	}
+	origin := tidbro.OriginGroupware
+	if en.App != nil {
+		origin = en.App.Origin
+	}
+	if en.Link == nil {
+		en.Link = &tidbro.Link{PairID: x.p.ID, ItemID: stored.ID, Origin: origin}
+	}
+	return stored, x.linked(ctx, en.Link, stored, tidbro.RemoteRef{ID: en.Remote.ID, ETag: en.Remote.ETag}, en.Remote.Item(en.Remote.Kind))
+}
+
+func (x *executor) deleteApp(ctx context.Context, a *Action) error {
+	en := a.Entry
+	_, err := x.e.Store.DeleteItem(ctx, x.p.TenantID, en.App.Kind, en.App.AppID, tidbro.Precondition{IfMatch: en.App.Version}, tidbro.OriginGroupware)
+	if err != nil && tidbro.ErrorCode(err) != tidbro.ENOTFOUND {
+		return err
+	}
+	if err := x.e.Store.DeleteLink(ctx, x.p.ID, a.itemID()); err != nil {
+		return err
+	}
+	return x.e.Store.DeleteHold(ctx, x.p.ID, a.itemID())
+}
+
+func (x *executor) hold(ctx context.Context, a *Action) error {
+	en := a.Entry
+	h := &tidbro.Hold{TenantID: x.p.TenantID, UserID: x.p.UserID, PairID: x.p.ID, ItemID: a.itemID(), Kind: x.p.Kind, Side: "groupware"}
+	if en.App != nil {
+		h.Kind, h.AppID = en.App.Kind, en.App.AppID
+	}
+	if en.Link != nil {
+		h.RemoteID = en.Link.RemoteID
+	}
+	if a.AppState == Deleted {
+		h.Side = "app"
+	}
+	return x.e.Store.PutHold(ctx, h)
+}
+
+// linked records that app item and remote ref now hold the same thing;
+// agreed is that content as the remote holds it (the base for merges).
+func (x *executor) linked(ctx context.Context, l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item) error {
+	base, err := json.Marshal(agreed.Body())
+	if err != nil {
+		return err
+	}
+	l.RemoteID, l.RemoteETag = ref.ID, ref.ETag
+	l.AppVersion, l.AppHash = app.Version, app.Hash
+	l.RemoteHash, l.Base = viewHash(agreed), base
+	l.SpanFrom, l.SpanTo, _ = app.Span()
+	l.Pending, l.Error, l.Attempts, l.Synced = "", "", 0, x.in.Now
+	return x.e.Store.PutLink(ctx, l)
+}

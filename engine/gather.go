@@ -1,0 +1,542 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tidbro/tidbro"
+)
+
+// gather collects the entries of one run: what changed on the app side
+// (the user's change feed since the pair's cursor), what changed on the
+// remote (since its sync token), what is to be retried, and the links that
+// join them. Its cost grows with the changes, not with the collection,
+// except in full runs.
+type gather struct {
+	e      *Engine
+	p      *tidbro.Pair
+	remote tidbro.Remote
+	in     *Input
+	opts   Options
+	resume *executor // completes interrupted creates before joining; nil on dry runs
+
+	appHead         int64  // the feed position this run covers
+	token, oldToken string // the remote's new and previous sync tokens
+
+	byItem    map[int64]*Entry
+	byRemote  map[string]*Entry
+	fetchErrs []tidbro.ItemError // remote items that could not be read
+}
+
+const linkPage = 5000
+
+func (g *gather) collect(ctx context.Context) error {
+	g.byItem, g.byRemote = map[int64]*Entry{}, map[string]*Entry{}
+	g.oldToken = g.p.SyncToken
+	var err error
+	if g.appHead, err = g.e.Store.Head(ctx, g.p.TenantID); err != nil {
+		return err
+	}
+	if g.opts.Full {
+		err = g.full(ctx)
+	} else {
+		err = g.incremental(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	for _, en := range g.entries() {
+		g.in.Entries = append(g.in.Entries, en)
+	}
+	return nil
+}
+
+// entries returns the gathered entries in a stable order.
+func (g *gather) entries() []*Entry {
+	var out []*Entry
+	for _, id := range sortedKeys(g.byItem) {
+		out = append(out, g.byItem[id])
+	}
+	for _, id := range sortedKeys(g.byRemote) {
+		if en := g.byRemote[id]; en.Link == nil && en.App == nil {
+			out = append(out, en)
+		}
+	}
+	return out
+}
+
+func sortedKeys[K int64 | string, V any](m map[K]V) []K {
+	ks := make([]K, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func (g *gather) carries(k tidbro.Kind) bool { return slices.Contains(g.p.Kind.PairKinds(), k) }
+
+func (g *gather) incremental(ctx context.Context) error {
+	st := g.e.Store
+	// App side: the user's feed since the cursor, up to the head.
+	since := g.p.AppCursor
+	for since < g.appHead {
+		cs, err := st.Changes(ctx, tidbro.ChangeQuery{TenantID: g.p.TenantID, OwnerID: g.p.UserID, Since: since, Limit: tidbro.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			break
+		}
+		for _, c := range cs {
+			if c.Seq > g.appHead {
+				break
+			}
+			since = c.Seq
+			if !g.carries(c.Item.Kind) {
+				continue
+			}
+			en := g.itemEntry(c.Item.ID)
+			en.App = c.Item
+			// The newest entry of an item decides: it may have left and come back.
+			en.Departed = c.Op == tidbro.OpDepart || c.Item.OwnerID != g.p.UserID
+			en.AppGone = en.Departed || c.Item.Deleted
+		}
+	}
+	// Items whose last attempt failed or was interrupted, and decided holds.
+	retry, err := st.LinksToRetry(ctx, g.p.ID)
+	if err != nil {
+		return err
+	}
+	for _, l := range retry {
+		g.itemEntry(l.ItemID).Link = l
+	}
+	if err := g.holds(ctx); err != nil {
+		return err
+	}
+	if err := g.linkItems(ctx); err != nil {
+		return err
+	}
+	g.resumeCreates(ctx)
+	return g.remoteSide(ctx)
+}
+
+// resumeCreates finishes creates a crash or a lost response interrupted,
+// before the remote's changes are joined to links: the remote may list the
+// item already, and it must join its link, not be imported as new.
+// Creating again with the recorded key is idempotent.
+func (g *gather) resumeCreates(ctx context.Context) {
+	if g.resume == nil {
+		return
+	}
+	for _, id := range sortedKeys(g.byItem) {
+		en := g.byItem[id]
+		if en.Link == nil || en.Link.Pending != tidbro.PendingCreate || en.AppGone || en.App == nil {
+			continue
+		}
+		a := Action{Op: CreateRemote, Rule: "resume an interrupted create", Entry: en, AppState: Changed, RemState: Absent}
+		err := g.resume.createRemote(ctx, &a)
+		if err != nil {
+			g.resume.fail(ctx, &a, err)
+		} else {
+			g.byRemote[en.Link.RemoteID] = en
+		}
+		g.resume.record(a, err)
+	}
+}
+
+func (g *gather) itemEntry(id int64) *Entry {
+	en := g.byItem[id]
+	if en == nil {
+		en = &Entry{}
+		g.byItem[id] = en
+	}
+	return en
+}
+
+func (g *gather) holds(ctx context.Context) error {
+	hs, err := g.e.Store.HoldsOfPair(ctx, g.p.ID)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		if h.Decision != "" {
+			g.itemEntry(h.ItemID).Decision = h.Decision
+		}
+	}
+	return nil
+}
+
+// linkItems loads the links of the item entries and the app items the feed
+// did not carry.
+func (g *gather) linkItems(ctx context.Context) error {
+	ids := sortedKeys(g.byItem)
+	links, err := g.e.Store.LinksByItem(ctx, g.p.ID, ids)
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		en := g.byItem[l.ItemID]
+		en.Link = l
+		if l.RemoteID != "" {
+			g.byRemote[l.RemoteID] = en
+		}
+	}
+	var missing []int64
+	for _, id := range ids {
+		if g.byItem[id].App == nil {
+			missing = append(missing, id)
+		}
+	}
+	return g.loadItems(ctx, missing)
+}
+
+func (g *gather) loadItems(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	items, err := g.e.Store.ItemsByID(ctx, g.p.TenantID, ids)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		en := g.byItem[it.ID]
+		en.App = it
+		en.Departed = it.OwnerID != g.p.UserID
+		en.AppGone = en.Departed || it.Deleted
+	}
+	for _, id := range ids {
+		if en := g.byItem[id]; en.App == nil {
+			en.AppGone = true
+		}
+	}
+	return nil
+}
+
+// window is the remote time range the policy keeps in sync.
+func (g *gather) window() *tidbro.TimeRange {
+	w := g.in.Policy.Window
+	if w == nil || g.p.Kind != tidbro.KindEvent {
+		return nil
+	}
+	return &tidbro.TimeRange{From: g.in.Now.AddDate(0, 0, -w.PastDays), To: g.in.Now.AddDate(0, 0, w.FutureDays)}
+}
+
+// remoteSide reads the remote's changes since the token (or everything when
+// the remote has no usable token) and fetches what it needs.
+func (g *gather) remoteSide(ctx context.Context) error {
+	ch, err := g.remote.Changes(ctx, g.oldToken, g.window())
+	if g.oldToken != "" && tidbro.ErrorCode(err) == tidbro.EINVALID {
+		g.e.log().Info("remote refused the sync token: listing everything", "pair", g.p.ID)
+		ch, err = g.remote.Changes(ctx, "", g.window())
+	}
+	if err != nil {
+		return fmt.Errorf("remote changes: %w", err)
+	}
+	g.token = ch.Token
+	var fetch, verify []string
+	listed := map[string]bool{}
+	unlinked := map[string]bool{}
+	var ids []string
+	for _, r := range ch.Changed {
+		ids = append(ids, r.ID)
+	}
+	for _, r := range ch.Removed {
+		ids = append(ids, r.ID)
+	}
+	if err := g.remoteLinks(ctx, ids); err != nil {
+		return err
+	}
+	for _, r := range ch.Changed {
+		listed[r.ID] = true
+		en := g.byRemote[r.ID]
+		switch {
+		case en == nil:
+			unlinked[r.ID] = true
+			fetch = append(fetch, r.ID)
+		case en.Link.RemoteETag != r.ETag:
+			fetch = append(fetch, r.ID)
+		}
+	}
+	for _, r := range ch.Removed {
+		if en := g.byRemote[r.ID]; en != nil {
+			if r.Deleted {
+				en.RemoteGone = true
+			} else {
+				verify = append(verify, r.ID)
+			}
+		}
+	}
+	if ch.Full {
+		// What a full listing does not show is gone, or outside the window:
+		// fetching it tells which.
+		if err := g.allLinks(ctx, func(l *tidbro.Link) {
+			if l.RemoteID != "" && !listed[l.RemoteID] {
+				verify = append(verify, l.RemoteID)
+			}
+		}); err != nil {
+			return err
+		}
+	}
+	// Linked items the app changed or deleted: their remote copy is needed
+	// to decide and to write (it carries what tidbro does not model).
+	for _, en := range g.byItem {
+		if en.Link != nil && en.Link.RemoteID != "" && !slices.Contains(fetch, en.Link.RemoteID) &&
+			(en.AppGone || en.App == nil || en.App.Hash != en.Link.AppHash || en.Link.Pending != "" || en.Decision != "") {
+			fetch = append(fetch, en.Link.RemoteID)
+		}
+	}
+	got, err := g.fetch(ctx, append(fetch, verify...))
+	if err != nil {
+		return err
+	}
+	for _, id := range fetch {
+		r, ok := got[id]
+		if !ok {
+			if en := g.byRemote[id]; en != nil && en.Link != nil {
+				en.RemoteGone = true // listed as changed, gone by the time we asked
+			}
+			continue
+		}
+		if unlinked[id] {
+			g.byRemote[id] = &Entry{Remote: r}
+		} else {
+			g.byRemote[id].Remote = r
+		}
+	}
+	for _, id := range verify {
+		en := g.byRemote[id]
+		if r, ok := got[id]; ok {
+			en.Remote, en.RemoteLeft = r, true
+			if g.in.inWindow(r.Item(r.Kind).Span()) {
+				en.RemoteLeft = false // it moved, and is still in the window
+			}
+		} else {
+			en.RemoteGone = true
+		}
+	}
+	return nil
+}
+
+// remoteLinks joins remote ids to links (and their app items).
+func (g *gather) remoteLinks(ctx context.Context, ids []string) error {
+	var need []string
+	for _, id := range ids {
+		if g.byRemote[id] == nil {
+			need = append(need, id)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	links, err := g.e.Store.LinksByRemote(ctx, g.p.ID, need)
+	if err != nil {
+		return err
+	}
+	var load []int64
+	for _, l := range links {
+		en := g.itemEntry(l.ItemID)
+		en.Link = l
+		g.byRemote[l.RemoteID] = en
+		if en.App == nil {
+			load = append(load, l.ItemID)
+		}
+	}
+	return g.loadItems(ctx, load)
+}
+
+func (g *gather) allLinks(ctx context.Context, fn func(*tidbro.Link)) error {
+	var after int64
+	for {
+		ls, err := g.e.Store.Links(ctx, g.p.ID, after, linkPage)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			fn(l)
+			after = l.ItemID
+		}
+		if len(ls) < linkPage {
+			return nil
+		}
+	}
+}
+
+// fetch gets remote items in batches; per-item failures are noted on the
+// entries and do not fail the run.
+func (g *gather) fetch(ctx context.Context, ids []string) (map[string]*tidbro.RemoteItem, error) {
+	out := map[string]*tidbro.RemoteItem{}
+	ids = uniq(ids)
+	batch := g.in.Caps.MaxBatch
+	if batch <= 0 {
+		batch = 50
+	}
+	for chunk := range slices.Chunk(ids, batch) {
+		items, errs, err := g.remote.Fetch(ctx, chunk)
+		if err != nil {
+			return nil, fmt.Errorf("remote fetch: %w", err)
+		}
+		for _, it := range items {
+			out[it.ID] = it
+		}
+		for _, ie := range errs {
+			g.fetchErrs = append(g.fetchErrs, ie)
+			g.markUnreadable(ie.ID)
+		}
+	}
+	return out, nil
+}
+
+// markUnreadable keeps a linked item that could not be read out of this
+// run: unreadable is not deleted.
+func (g *gather) markUnreadable(id string) {
+	if en := g.byRemote[id]; en != nil && en.Link != nil {
+		en.RemoteGone, en.RemoteLeft = false, true
+	}
+}
+
+func uniq(ids []string) []string {
+	seen := map[string]bool{}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// full relists both sides and rematches what no link joins.
+func (g *gather) full(ctx context.Context) error {
+	st := g.e.Store
+	for _, k := range g.p.Kind.PairKinds() {
+		cursor := ""
+		for {
+			items, next, err := st.Items(ctx, tidbro.ItemQuery{TenantID: g.p.TenantID, OwnerID: g.p.UserID, Kind: k, Cursor: cursor, Limit: tidbro.MaxPageSize})
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				g.itemEntry(it.ID).App = it
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	var unlisted []int64
+	if err := g.allLinks(ctx, func(l *tidbro.Link) {
+		en := g.itemEntry(l.ItemID)
+		en.Link = l
+		if l.RemoteID != "" {
+			g.byRemote[l.RemoteID] = en
+		}
+		if en.App == nil {
+			unlisted = append(unlisted, l.ItemID)
+		}
+	}); err != nil {
+		return err
+	}
+	if err := g.loadItems(ctx, unlisted); err != nil {
+		return err
+	}
+	if err := g.holds(ctx); err != nil {
+		return err
+	}
+	g.resumeCreates(ctx)
+	g.oldToken = "" // relist the remote
+	if err := g.remoteSide(ctx); err != nil {
+		return err
+	}
+	g.match()
+	if !g.opts.Since.IsZero() {
+		g.onlySince(g.opts.Since)
+	}
+	return nil
+}
+
+// match pairs unlinked app items with unlinked remote items holding the
+// same thing, so that a first connection to a filled calendar, or a reset,
+// duplicates nothing: by UID, then by start and summary (tasks: summary and
+// due; contacts: name and first e-mail).
+func (g *gather) match() {
+	remotes := map[string][]*Entry{}
+	for _, id := range sortedKeys(g.byRemote) {
+		en := g.byRemote[id]
+		if en.Link != nil || en.Remote == nil || en.App != nil {
+			continue
+		}
+		for _, k := range matchKeys(en.Remote.Item(en.Remote.Kind)) {
+			remotes[k] = append(remotes[k], en)
+		}
+	}
+	for _, id := range sortedKeys(g.byItem) {
+		en := g.byItem[id]
+		if en.Link != nil || en.App == nil || en.AppGone {
+			continue
+		}
+		for _, k := range matchKeys(en.App) {
+			cands := remotes[k]
+			i := slices.IndexFunc(cands, func(r *Entry) bool { return r.App == nil })
+			if i < 0 {
+				continue
+			}
+			r := cands[i]
+			en.Remote = r.Remote
+			r.App = en.App // claimed: no longer a separate entry
+			break
+		}
+	}
+}
+
+func matchKeys(it *tidbro.Item) []string {
+	switch {
+	case it.Event != nil:
+		keys := []string{}
+		if it.Event.UID != "" {
+			keys = append(keys, "uid:"+it.Event.UID)
+		}
+		return append(keys, "ev:"+it.Event.Start.UTC().Format(time.RFC3339)+"|"+it.Event.Summary)
+	case it.Task != nil:
+		keys := []string{}
+		if it.Task.UID != "" {
+			keys = append(keys, "uid:"+it.Task.UID)
+		}
+		due := ""
+		if it.Task.Due != nil {
+			due = it.Task.Due.UTC().Format(time.RFC3339)
+		}
+		return append(keys, "task:"+it.Task.Summary+"|"+due)
+	case it.Contact != nil:
+		keys := []string{}
+		if it.Contact.UID != "" {
+			keys = append(keys, "uid:"+it.Contact.UID)
+		}
+		email := ""
+		if len(it.Contact.Emails) > 0 {
+			email = it.Contact.Emails[0].Address
+		}
+		return append(keys, "contact:"+it.Contact.DisplayName+"|"+it.Contact.GivenName+"|"+it.Contact.FamilyName+"|"+email)
+	}
+	return nil
+}
+
+// onlySince drops entries neither side changed since t ("sync from date").
+func (g *gather) onlySince(t time.Time) {
+	for id, en := range g.byItem {
+		appOld := en.App == nil || en.App.Updated.Before(t)
+		remOld := en.Remote == nil || en.Remote.Modified.Before(t)
+		if appOld && remOld && !en.RemoteGone && !en.AppGone {
+			delete(g.byItem, id)
+		}
+	}
+	for id, en := range g.byRemote {
+		if en.Link == nil && en.App == nil && en.Remote != nil && en.Remote.Modified.Before(t) {
+			delete(g.byRemote, id)
+		}
+	}
+}
