@@ -23,9 +23,9 @@ type executor struct {
 	in     *Input
 	run    *tidbro.Run
 
-	mu        sync.Mutex
-	audit     []tidbro.AuditEntry
-	errs      []error
+	mu           sync.Mutex
+	audit        []tidbro.AuditEntry
+	errs         []error
 	keepToken    bool // an import failed transiently: replay the remote's changes next run
 	remoteWrites atomic.Int64
 }

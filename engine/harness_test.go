@@ -72,7 +72,9 @@ func newHarness(t testing.TB, p tidbro.Policy, ro memremote.Options, users ...st
 		h.users[name], h.pairs[name], h.remotes[u.ID] = u, pr, memremote.New(opts)
 	}
 	h.eng = &Engine{Store: st, Now: func() time.Time { return h.now },
-		Connect: func(_ context.Context, _ *tidbro.Account, p *tidbro.Pair) (tidbro.Remote, error) { return h.remotes[p.UserID], nil }}
+		Connect: func(_ context.Context, _ *tidbro.Account, p *tidbro.Pair) (tidbro.Remote, error) {
+			return h.remotes[p.UserID], nil
+		}}
 	return h
 }
 
