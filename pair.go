@@ -17,7 +17,11 @@ type Pair struct {
 	SyncToken  string // the remote's token after the last run
 	LastRun    time.Time
 	LastError  string
-	Created    time.Time
+	// WindowFrom and WindowTo are the window the last successful run
+	// covered: items that entered the window since are picked up even
+	// though they did not change.
+	WindowFrom, WindowTo time.Time
+	Created              time.Time
 }
 
 // PairKinds returns the item kinds a pair of collection kind k carries.

@@ -82,7 +82,8 @@ type SyncStore interface {
 	Pair(ctx context.Context, id int64) (*Pair, error)
 	// Pairs lists pairs; zero fields of q match everything in q.TenantID.
 	Pairs(ctx context.Context, q PairQuery) ([]*Pair, error)
-	// SavePairState stores AppCursor, SyncToken, LastRun and LastError.
+	// SavePairState stores AppCursor, SyncToken, LastRun, LastError and the
+	// window.
 	SavePairState(ctx context.Context, p *Pair) error
 	DeletePair(ctx context.Context, id int64) error // with its links and holds
 

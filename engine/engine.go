@@ -156,6 +156,9 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	// Everything the cursors cover is now durable: applied, or recorded on
 	// its link for the next run.
 	p.AppCursor, p.SyncToken = g.appHead, g.token
+	if w := g.window(); w != nil {
+		p.WindowFrom, p.WindowTo = w.From, w.To
+	}
 	switch {
 	case x.keepToken:
 		p.SyncToken = g.oldToken

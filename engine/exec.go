@@ -188,6 +188,11 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 		return err
 	}
 	l := x.link(en, en.App.Origin)
+	// A resumed create may find the item made by the interrupted attempt,
+	// and a groupware user may have edited it since: its etag must not be
+	// taken as holding what we sent. Left empty, the next listing fetches
+	// and compares it.
+	resumed := l.Pending == tidbro.PendingCreate && a.Op == CreateRemote
 	if l.Key == "" || a.Op == RestoreRemote {
 		l.Key = x.key(en.App.ID, a.Op == RestoreRemote)
 	}
@@ -199,6 +204,9 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	ref, err := x.remote.Create(ctx, l.Key, remoteItem("", view))
 	if err != nil {
 		return err
+	}
+	if resumed {
+		ref.ETag = ""
 	}
 	return x.linked(ctx, l, en.App, ref, view)
 }

@@ -116,6 +116,9 @@ func (g *gather) incremental(ctx context.Context) error {
 	if err := g.holds(ctx); err != nil {
 		return err
 	}
+	if err := g.windowMoved(ctx); err != nil {
+		return err
+	}
 	if err := g.linkItems(ctx); err != nil {
 		return err
 	}
@@ -217,11 +220,68 @@ func (g *gather) loadItems(ctx context.Context, ids []int64) error {
 
 // window is the remote time range the policy keeps in sync.
 func (g *gather) window() *tidbro.TimeRange {
-	w := g.in.Policy.Window
-	if w == nil || g.p.Kind != tidbro.KindEvent {
+	r, ok := g.in.windowRange()
+	if !ok {
 		return nil
 	}
-	return &tidbro.TimeRange{From: g.in.Now.AddDate(0, 0, -w.PastDays), To: g.in.Now.AddDate(0, 0, w.FutureDays)}
+	return &r
+}
+
+// windowMoved adds the app items that entered the window since the last
+// run without changing (the window moves with the calendar), and makes the
+// remote relist: its incremental changes would not show them either.
+func (g *gather) windowMoved(ctx context.Context) error {
+	r, ok := g.in.windowRange()
+	if !ok || g.p.WindowTo.IsZero() || (r.From.Equal(g.p.WindowFrom) && r.To.Equal(g.p.WindowTo)) {
+		return nil
+	}
+	g.oldToken = ""
+	var spans []tidbro.TimeRange
+	if r.To.After(g.p.WindowTo) {
+		spans = append(spans, tidbro.TimeRange{From: maxTime(g.p.WindowTo, r.From), To: r.To})
+	}
+	if r.From.Before(g.p.WindowFrom) {
+		spans = append(spans, tidbro.TimeRange{From: r.From, To: minTime(g.p.WindowFrom, r.To)})
+	}
+	for _, span := range spans {
+		if !span.To.After(span.From) {
+			continue
+		}
+		for _, k := range g.p.Kind.PairKinds() {
+			cursor := ""
+			for {
+				items, next, err := g.e.Store.Items(ctx, tidbro.ItemQuery{TenantID: g.p.TenantID, OwnerID: g.p.UserID, Kind: k,
+					From: span.From, To: span.To, Cursor: cursor, Limit: tidbro.MaxPageSize})
+				if err != nil {
+					return err
+				}
+				for _, it := range items {
+					if en := g.itemEntry(it.ID); en.App == nil {
+						en.App = it
+					}
+				}
+				if next == "" {
+					break
+				}
+				cursor = next
+			}
+		}
+	}
+	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // remoteSide reads the remote's changes since the token (or everything when
@@ -272,11 +332,24 @@ func (g *gather) remoteSide(ctx context.Context) error {
 	if ch.Full {
 		// What a full listing does not show is gone, or outside the window:
 		// fetching it tells which.
+		var load []int64
 		if err := g.allLinks(ctx, func(l *tidbro.Link) {
-			if l.RemoteID != "" && !listed[l.RemoteID] {
-				verify = append(verify, l.RemoteID)
+			if l.RemoteID == "" || listed[l.RemoteID] {
+				return
+			}
+			verify = append(verify, l.RemoteID)
+			if g.byRemote[l.RemoteID] == nil {
+				en := g.itemEntry(l.ItemID)
+				en.Link = l
+				g.byRemote[l.RemoteID] = en
+				if en.App == nil {
+					load = append(load, l.ItemID)
+				}
 			}
 		}); err != nil {
+			return err
+		}
+		if err := g.loadItems(ctx, load); err != nil {
 			return err
 		}
 	}

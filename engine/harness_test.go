@@ -40,17 +40,28 @@ func tempDir(t testing.TB) string {
 	return t.TempDir()
 }
 
-func newHarness(t testing.TB, p tidbro.Policy, ro memremote.Options, users ...string) *harness {
+func openStore(t testing.TB) tidbro.Store {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(tempDir(t), "t.db"), storetest.Sealer{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(tempDir(t), "t.db"), storetest.Sealer{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newHarness(t testing.TB, p tidbro.Policy, ro memremote.Options, users ...string) *harness {
+	return newHarnessOn(t, openStore(t), "t", p, ro, users...)
+}
+
+// newHarnessOn sets up a tenant of its own in st.
+func newHarnessOn(t testing.TB, st tidbro.Store, tenant string, p tidbro.Policy, ro memremote.Options, users ...string) *harness {
+	t.Helper()
+	ctx := context.Background()
 	h := &harness{t: t, ctx: ctx, store: st, users: map[string]*tidbro.User{}, remotes: map[int64]*memremote.Remote{},
 		pairs: map[string]*tidbro.Pair{}, now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
-	h.tenant, err = st.CreateTenant(ctx, "t")
+	var err error
+	h.tenant, err = st.CreateTenant(ctx, tenant)
 	if err != nil {
 		t.Fatal(err)
 	}

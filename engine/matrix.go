@@ -51,12 +51,12 @@ type lead struct {
 func (in *Input) lead(e *Entry) lead {
 	k, origin := e.kind(), e.origin()
 	switch {
-	case k == tidbro.KindJob:
-		return lead{"app", "jobs are exported: the app leads"}
 	case in.Policy.Direction == tidbro.DirectionAppToGroupware:
 		return lead{"app", "direction app-to-groupware"}
 	case in.Policy.Direction == tidbro.DirectionGroupwareToApp:
 		return lead{"groupware", "direction groupware-to-app"}
+	case k == tidbro.KindJob:
+		return lead{"app", "jobs are exported: the app leads"}
 	case in.Policy.Ownership == tidbro.OwnershipOrigin && origin == tidbro.OriginGroupware:
 		return lead{"groupware", "ownership origin: born in groupware"}
 	case in.Policy.Ownership == tidbro.OwnershipOrigin:

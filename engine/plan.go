@@ -214,13 +214,26 @@ func (in *Input) remoteState(e *Entry) State {
 	return Unchanged
 }
 
-// inWindow applies the policy's window to events and jobs; tasks and
-// contacts are always in.
+// windowRange is the policy's window around today, for event pairs. It moves
+// a day at a time, so a remote whose change tokens are bound to a window
+// (Graph's calendarView) relists once a day, not on every run.
+func (in *Input) windowRange() (tidbro.TimeRange, bool) {
+	w := in.Policy.Window
+	if w == nil || (in.Kind != tidbro.KindEvent && in.Kind != tidbro.KindJob) {
+		return tidbro.TimeRange{}, false
+	}
+	today := in.Now.UTC().Truncate(24 * time.Hour)
+	return tidbro.TimeRange{From: today.AddDate(0, 0, -w.PastDays), To: today.AddDate(0, 0, w.FutureDays+1)}, true
+}
+
+// inWindow applies the window to an item's span; tasks, contacts and
+// undated items are always in.
 func (in *Input) inWindow(from, to time.Time, ok bool) bool {
-	if !ok || in.Policy.Window == nil || (in.Kind != tidbro.KindEvent && in.Kind != tidbro.KindJob) {
+	r, windowed := in.windowRange()
+	if !ok || !windowed {
 		return true
 	}
-	return in.Policy.Window.Contains(in.Now, from, to)
+	return from.Before(r.To) && !to.Before(r.From)
 }
 
 // massDeletion returns why the plan must not run, or "".

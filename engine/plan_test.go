@@ -311,6 +311,14 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
+func mustJSONb(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 func TestMassDeletionGuard(t *testing.T) {
 	in := input(policy())
 	in.Links = 40

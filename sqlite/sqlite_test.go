@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -22,6 +23,16 @@ func TestStore(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// wantMigrations is the number of migrations the package embeds.
+func wantMigrations(t *testing.T) int {
+	t.Helper()
+	ms, err := sqlstore.Migrations(os.DirFS("migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ms)
 }
 
 func migrationCount(t *testing.T, s *sqlstore.Store) int {
@@ -54,9 +65,10 @@ func TestOpen(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	want := wantMigrations(t)
 	for _, s := range stores {
-		if n := migrationCount(t, s); n != 1 {
-			t.Errorf("schema_migrations has %d rows, want 1", n)
+		if n := migrationCount(t, s); n != want {
+			t.Errorf("schema_migrations has %d rows, want %d", n, want)
 		}
 		s.Close()
 	}
@@ -78,8 +90,8 @@ func TestOpen(t *testing.T) {
 	if _, err := s.Tenant(t.Context(), "acme"); err != nil {
 		t.Errorf("tenant after reopen: %v", err)
 	}
-	if n := migrationCount(t, s); n != 1 {
-		t.Errorf("schema_migrations has %d rows after reopen, want 1", n)
+	if n := migrationCount(t, s); n != want {
+		t.Errorf("schema_migrations has %d rows after reopen, want %d", n, want)
 	}
 	if _, err := sqlite.Open(t.Context(), "", storetest.Sealer{}); err == nil {
 		t.Error("Open with an empty path succeeded")

@@ -152,3 +152,14 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64, name string) er
 	}
 	return rowsAffected(res, "no account %q", name)
 }
+
+func (s *Store) AccountByID(ctx context.Context, id int64) (*tidbro.Account, error) {
+	a, err := s.scanAccount(s.queryRow(ctx, s.db, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
+	if isNoRows(err) {
+		return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no account %d", id)
+	}
+	if err != nil {
+		return nil, wrap(err, "account %d", id)
+	}
+	return a, nil
+}

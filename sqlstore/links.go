@@ -1,0 +1,141 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/tidbro/tidbro"
+)
+
+// ItemsByID reads the items in chunks of maxIn ids, ordered by id.
+func (s *Store) ItemsByID(ctx context.Context, tenantID int64, ids []int64) ([]*tidbro.Item, error) {
+	var items []*tidbro.Item
+	for chunk := range chunks(uniqueSorted(ids)) {
+		args := append([]any{tenantID}, chunk...)
+		rows, err := s.query(ctx, s.db, `SELECT `+itemColumns+itemsJoinUsers+`
+WHERE i.tenant_id = ? AND i.id IN (`+placeholders(len(chunk))+`) ORDER BY i.id`, args...)
+		got, err := collect(rows, err, func(row scanner) (*tidbro.Item, error) { return scanItem(row) })
+		if err != nil {
+			return nil, wrap(err, "items by id")
+		}
+		items = append(items, got...)
+	}
+	return items, nil
+}
+
+const linkColumns = `pair_id, item_id, remote_id, remote_etag, app_version, app_hash, remote_hash, base, origin, key,
+pending, span_from, span_to, error, attempts, synced`
+
+func scanLink(row scanner) (*tidbro.Link, error) {
+	l := &tidbro.Link{}
+	var spanFrom, spanTo, synced int64
+	if err := row.Scan(&l.PairID, &l.ItemID, &l.RemoteID, &l.RemoteETag, &l.AppVersion, &l.AppHash, &l.RemoteHash, &l.Base,
+		&l.Origin, &l.Key, &l.Pending, &spanFrom, &spanTo, &l.Error, &l.Attempts, &synced); err != nil {
+		return nil, err
+	}
+	if len(l.Base) == 0 {
+		l.Base = nil
+	}
+	l.SpanFrom, l.SpanTo, l.Synced = fromOptMicros(spanFrom), fromOptMicros(spanTo), fromOptMicros(synced)
+	return l, nil
+}
+
+// PutLink is one upsert: the primary key (pair_id, item_id) is its conflict
+// target, so a RemoteID taken by another item's link violates the partial
+// unique index links_remote instead, which the databases report as a
+// unique violation even under concurrent writers. An empty Base is stored
+// as NULL and reads back nil.
+func (s *Store) PutLink(ctx context.Context, l *tidbro.Link) error {
+	switch l.Pending {
+	case "", tidbro.PendingCreate, tidbro.PendingUpdate, tidbro.PendingDelete:
+	default:
+		return tidbro.Invalid("pending", "%q is not a pending write (create, update, delete)", l.Pending)
+	}
+	var base any
+	if len(l.Base) > 0 {
+		base = l.Base
+	}
+	_, err := s.exec(ctx, s.db, `INSERT INTO links (`+linkColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (pair_id, item_id) DO UPDATE SET remote_id = excluded.remote_id, remote_etag = excluded.remote_etag,
+	app_version = excluded.app_version, app_hash = excluded.app_hash, remote_hash = excluded.remote_hash,
+	base = excluded.base, origin = excluded.origin, key = excluded.key, pending = excluded.pending,
+	span_from = excluded.span_from, span_to = excluded.span_to, error = excluded.error,
+	attempts = excluded.attempts, synced = excluded.synced`,
+		l.PairID, l.ItemID, l.RemoteID, l.RemoteETag, l.AppVersion, l.AppHash, l.RemoteHash, base,
+		l.Origin, l.Key, l.Pending, optMicros(l.SpanFrom), optMicros(l.SpanTo), l.Error, l.Attempts, optMicros(l.Synced))
+	switch unique, foreignKey := violation(err); {
+	case unique:
+		return tidbro.Errorf(tidbro.ECONFLICT, "remote item %q is linked to another item of pair %d", l.RemoteID, l.PairID)
+	case foreignKey:
+		return tidbro.Errorf(tidbro.ENOTFOUND, "no pair %d or no item %d", l.PairID, l.ItemID)
+	}
+	return wrap(err, "put link of item %d in pair %d", l.ItemID, l.PairID)
+}
+
+func (s *Store) DeleteLink(ctx context.Context, pairID, itemID int64) error {
+	_, err := s.exec(ctx, s.db, `DELETE FROM links WHERE pair_id = ? AND item_id = ?`, pairID, itemID)
+	return wrap(err, "delete link of item %d in pair %d", itemID, pairID)
+}
+
+// LinksByItem returns the links of the items, ordered by item id.
+func (s *Store) LinksByItem(ctx context.Context, pairID int64, itemIDs []int64) ([]*tidbro.Link, error) {
+	var links []*tidbro.Link
+	for chunk := range chunks(uniqueSorted(itemIDs)) {
+		rows, err := s.query(ctx, s.db, `SELECT `+linkColumns+` FROM links
+WHERE pair_id = ? AND item_id IN (`+placeholders(len(chunk))+`) ORDER BY item_id`, append([]any{pairID}, chunk...)...)
+		got, err := collect(rows, err, scanLink)
+		if err != nil {
+			return nil, wrap(err, "links of pair %d by item", pairID)
+		}
+		links = append(links, got...)
+	}
+	return links, nil
+}
+
+// LinksByRemote returns the links of the remote items, ordered by remote
+// id. An empty remote id matches nothing: it is no remote item's.
+func (s *Store) LinksByRemote(ctx context.Context, pairID int64, remoteIDs []string) ([]*tidbro.Link, error) {
+	ids := uniqueSorted(remoteIDs)
+	if len(ids) > 0 && ids[0] == "" {
+		ids = ids[1:]
+	}
+	var links []*tidbro.Link
+	for chunk := range chunks(ids) {
+		// remote_id <> '' lets the planner use the partial index links_remote.
+		rows, err := s.query(ctx, s.db, `SELECT `+linkColumns+` FROM links
+WHERE pair_id = ? AND remote_id <> '' AND remote_id IN (`+placeholders(len(chunk))+`) ORDER BY remote_id`, append([]any{pairID}, chunk...)...)
+		got, err := collect(rows, err, scanLink)
+		if err != nil {
+			return nil, wrap(err, "links of pair %d by remote", pairID)
+		}
+		links = append(links, got...)
+	}
+	return links, nil
+}
+
+// Links pages by item id. A limit <= 0 is DefaultPageSize; larger limits
+// than MaxPageSize are honoured, for the engine's bulk reads.
+func (s *Store) Links(ctx context.Context, pairID int64, afterItemID int64, limit int) ([]*tidbro.Link, error) {
+	if limit <= 0 {
+		limit = tidbro.DefaultPageSize
+	}
+	rows, err := s.query(ctx, s.db, `SELECT `+linkColumns+` FROM links
+WHERE pair_id = ? AND item_id > ? ORDER BY item_id LIMIT ?`, pairID, afterItemID, limit)
+	links, err := collect(rows, err, scanLink)
+	return links, wrap(err, "links of pair %d", pairID)
+}
+
+// LinksToRetry returns them ordered by item id. The condition is the
+// predicate of the partial index links_retry.
+func (s *Store) LinksToRetry(ctx context.Context, pairID int64) ([]*tidbro.Link, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+linkColumns+` FROM links
+WHERE pair_id = ? AND (pending <> '' OR error <> '') ORDER BY item_id`, pairID)
+	links, err := collect(rows, err, scanLink)
+	return links, wrap(err, "links of pair %d to retry", pairID)
+}
+
+func (s *Store) CountLinks(ctx context.Context, pairID int64) (int, error) {
+	var n int
+	err := s.queryRow(ctx, s.db, `SELECT COUNT(*) FROM links WHERE pair_id = ?`, pairID).Scan(&n)
+	return n, wrap(err, "count links of pair %d", pairID)
+}

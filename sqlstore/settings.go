@@ -1,0 +1,41 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/tidbro/tidbro"
+)
+
+// maxSettingKey bounds a setting's key.
+const maxSettingKey = 200
+
+func (s *Store) PutSetting(ctx context.Context, tenantID int64, key string, value []byte) error {
+	if key == "" || len(key) > maxSettingKey {
+		return tidbro.Invalid("key", "a setting's key has 1 to %d bytes", maxSettingKey)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	_, err := s.exec(ctx, s.db, `INSERT INTO settings (tenant_id, key, value, updated) VALUES (?, ?, ?, ?)
+ON CONFLICT (tenant_id, key) DO UPDATE SET value = excluded.value, updated = excluded.updated`,
+		tenantID, key, value, micros(now()))
+	if _, foreignKey := violation(err); foreignKey {
+		return tidbro.Errorf(tidbro.ENOTFOUND, "no tenant %d", tenantID)
+	}
+	return wrap(err, "put setting %q", key)
+}
+
+func (s *Store) Setting(ctx context.Context, tenantID int64, key string) ([]byte, error) {
+	var value []byte
+	err := s.queryRow(ctx, s.db, `SELECT value FROM settings WHERE tenant_id = ? AND key = ?`, tenantID, key).Scan(&value)
+	if isNoRows(err) {
+		return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no setting %q", key)
+	}
+	if err != nil {
+		return nil, wrap(err, "setting %q", key)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	return value, nil
+}
