@@ -64,6 +64,10 @@ const (
 	PendingCreate = "create"
 	PendingUpdate = "update"
 	PendingDelete = "delete"
+	// PendingCreated marks a remote item created after the pair's sync
+	// token: remotes need not report its deletion from that token, so until
+	// a token covers it, each run checks that it still exists.
+	PendingCreated = "created"
 )
 
 // Run is one synchronisation of one pair.

@@ -97,6 +97,9 @@ type SyncStore interface {
 	Links(ctx context.Context, pairID int64, afterItemID int64, limit int) ([]*Link, error)
 	// LinksToRetry returns links with a pending write or an error.
 	LinksToRetry(ctx context.Context, pairID int64) ([]*Link, error)
+	// ConfirmCreated clears PendingCreated on the pair's links: the remote's
+	// sync token now covers them.
+	ConfirmCreated(ctx context.Context, pairID int64) error
 	CountLinks(ctx context.Context, pairID int64) (int, error)
 
 	StartRun(ctx context.Context, r *Run) error // fills r.ID

@@ -153,7 +153,8 @@ func (in *Input) importView(r *tidbro.RemoteItem, app *tidbro.Item) *tidbro.Item
 			setPrivate(v, app.Private())
 		}
 	}
-	if r.Event != nil && r.Event.Private && in.Policy.Private == tidbro.PrivateBusy {
+	// Busy-only applies to groupware's own items; an app item stays whole.
+	if r.Event != nil && r.Event.Private && in.Policy.Private == tidbro.PrivateBusy && (app == nil || app.Origin == tidbro.OriginGroupware) {
 		ev := v.Event
 		*ev = tidbro.Event{UID: ev.UID, Summary: "Busy", Start: ev.Start, End: ev.End, TimeZone: ev.TimeZone, AllDay: ev.AllDay,
 			RRule: ev.RRule, RDates: ev.RDates, ExDates: ev.ExDates, ShowAs: ev.ShowAs, Private: true}

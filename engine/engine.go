@@ -76,6 +76,7 @@ func (e *Engine) RunPair(ctx context.Context, pairID int64, o Options) (*Result,
 			return nil, fmt.Errorf("pair %d: %w", pairID, err)
 		}
 	}
+	orig := *p
 	res, err := e.run(ctx, p, acc, run, o)
 	if res == nil {
 		res = &Result{Run: run}
@@ -99,7 +100,9 @@ func (e *Engine) RunPair(ctx context.Context, pairID int64, o Options) (*Result,
 		err = errors.Join(err, ferr)
 	}
 	if err != nil {
-		if serr := e.Store.SavePairState(bg, &tidbro.Pair{ID: p.ID, AppCursor: p.AppCursor, SyncToken: p.SyncToken, LastRun: p.LastRun, LastError: p.LastError}); serr != nil {
+		// The cursors stay where they were; only the outcome is recorded.
+		orig.LastRun, orig.LastError = p.LastRun, p.LastError
+		if serr := e.Store.SavePairState(bg, &orig); serr != nil {
 			err = errors.Join(err, serr)
 		}
 	}
@@ -159,11 +162,20 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	if w := g.window(); w != nil {
 		p.WindowFrom, p.WindowTo = w.From, w.To
 	}
+	covered := false // whether the saved token covers every create so far
 	switch {
 	case x.keepToken:
 		p.SyncToken = g.oldToken
 	case x.remoteWrites.Load() > 0:
 		p.SyncToken = e.tokenAfterOwnWrites(ctx, p, remote, g)
+		covered = p.SyncToken != g.token
+	default:
+		covered = true
+	}
+	if covered && (g.unconfirmed || x.created.Load() > 0) {
+		if err := e.Store.ConfirmCreated(ctx, p.ID); err != nil {
+			return res, err
+		}
 	}
 	return res, e.Store.SavePairState(ctx, p)
 }

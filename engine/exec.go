@@ -28,6 +28,7 @@ type executor struct {
 	errs         []error
 	keepToken    bool // an import failed transiently: replay the remote's changes next run
 	remoteWrites atomic.Int64
+	created      atomic.Int64 // remote items created by this run
 }
 
 func (x *executor) execute(ctx context.Context, actions []Action, fetchErrs []tidbro.ItemError) []error {
@@ -208,7 +209,8 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	if resumed {
 		ref.ETag = ""
 	}
-	return x.linked(ctx, l, en.App, ref, view)
+	x.created.Add(1)
+	return x.linkedAs(ctx, l, en.App, ref, view, tidbro.PendingCreated)
 }
 
 func remoteItem(id string, v *tidbro.Item) *tidbro.RemoteItem {
@@ -241,22 +243,31 @@ func (x *executor) updateRemote(ctx context.Context, en *Entry, app *tidbro.Item
 	return x.linked(ctx, l, app, ref, view)
 }
 
+// resolveCreate learns the remote id of an interrupted create: it may have
+// happened, and creating again with the same key is idempotent and tells the
+// id. The link keeps its pending create; the etag stays unknown.
+func (x *executor) resolveCreate(ctx context.Context, en *Entry) error {
+	l := en.Link
+	view, err := x.in.remoteView(en.App)
+	if err != nil {
+		return err
+	}
+	x.remoteWrites.Add(1)
+	ref, err := x.remote.Create(ctx, l.Key, remoteItem("", view))
+	if err != nil {
+		return err
+	}
+	l.RemoteID, l.RemoteETag = ref.ID, ""
+	return x.e.Store.PutLink(ctx, l)
+}
+
 func (x *executor) deleteRemote(ctx context.Context, a *Action) error {
 	en := a.Entry
 	l := en.Link
 	if l.RemoteID == "" {
-		// An interrupted create: it may have happened. Creating with the
-		// same key is idempotent and tells the id.
-		view, err := x.in.remoteView(en.App)
-		if err != nil {
+		if err := x.resolveCreate(ctx, en); err != nil {
 			return err
 		}
-		x.remoteWrites.Add(1)
-		ref, err := x.remote.Create(ctx, l.Key, remoteItem("", view))
-		if err != nil {
-			return err
-		}
-		l.RemoteID, l.RemoteETag = ref.ID, ref.ETag
 	}
 	etag := l.RemoteETag
 	if en.Remote != nil {
@@ -361,6 +372,11 @@ func (x *executor) hold(ctx context.Context, a *Action) error {
 // linked records that app item and remote ref now hold the same thing;
 // agreed is that content as the remote holds it (the base for merges).
 func (x *executor) linked(ctx context.Context, l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item) error {
+	return x.linkedAs(ctx, l, app, ref, agreed, "")
+}
+
+// linkedAs is linked, leaving pending as given (PendingCreated after a create).
+func (x *executor) linkedAs(ctx context.Context, l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item, pending string) error {
 	base, err := json.Marshal(agreed.Body())
 	if err != nil {
 		return err
@@ -369,6 +385,9 @@ func (x *executor) linked(ctx context.Context, l *tidbro.Link, app *tidbro.Item,
 	l.AppVersion, l.AppHash = app.Version, app.Hash
 	l.RemoteHash, l.Base = viewHash(agreed), base
 	l.SpanFrom, l.SpanTo, _ = app.Span()
-	l.Pending, l.Error, l.Attempts, l.Synced = "", "", 0, x.in.Now
+	if l.Pending == tidbro.PendingCreated && pending == "" {
+		pending = tidbro.PendingCreated // only a token that covers the create clears it
+	}
+	l.Pending, l.Error, l.Attempts, l.Synced = pending, "", 0, x.in.Now
 	return x.e.Store.PutLink(ctx, l)
 }

@@ -28,6 +28,8 @@ type gather struct {
 	byItem    map[int64]*Entry
 	byRemote  map[string]*Entry
 	fetchErrs []tidbro.ItemError // remote items that could not be read
+	// unconfirmed: some links are marked PendingCreated.
+	unconfirmed bool
 }
 
 const linkPage = 5000
@@ -136,7 +138,17 @@ func (g *gather) resumeCreates(ctx context.Context) {
 	}
 	for _, id := range sortedKeys(g.byItem) {
 		en := g.byItem[id]
-		if en.Link == nil || en.Link.Pending != tidbro.PendingCreate || en.AppGone || en.App == nil {
+		if en.Link == nil || en.Link.Pending != tidbro.PendingCreate || en.App == nil {
+			continue
+		}
+		if en.AppGone {
+			// Only learn the id, so the remote's listing joins the link; the
+			// planner then undoes the create.
+			if err := g.resume.resolveCreate(ctx, en); err != nil {
+				g.resume.fail(ctx, &Action{Op: DeleteRemote, Entry: en}, err)
+			} else {
+				g.byRemote[en.Link.RemoteID] = en
+			}
 			continue
 		}
 		a := Action{Op: CreateRemote, Rule: "resume an interrupted create", Entry: en, AppState: Changed, RemState: Absent}
@@ -355,10 +367,16 @@ func (g *gather) remoteSide(ctx context.Context) error {
 	}
 	// Linked items the app changed or deleted: their remote copy is needed
 	// to decide and to write (it carries what tidbro does not model).
+	// Items created after the token are fetched too: their deletion may
+	// never be reported (see tidbro.PendingCreated).
 	for _, en := range g.byItem {
 		if en.Link != nil && en.Link.RemoteID != "" && !slices.Contains(fetch, en.Link.RemoteID) &&
 			(en.AppGone || en.App == nil || en.App.Hash != en.Link.AppHash || en.Link.Pending != "" || en.Decision != "") {
 			fetch = append(fetch, en.Link.RemoteID)
+			g.byRemote[en.Link.RemoteID] = en // a resumed create may have learnt its id just now
+		}
+		if en.Link != nil && en.Link.Pending == tidbro.PendingCreated {
+			g.unconfirmed = true
 		}
 	}
 	got, err := g.fetch(ctx, append(fetch, verify...))

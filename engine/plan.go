@@ -131,6 +131,22 @@ func (in *Input) decide(e *Entry) Action {
 		return a
 	}
 	a.Op, a.Rule = matrix[[2]State{as, rs}](in, e, in.lead(e))
+	// A one-way pair never writes the side it follows, whatever the cell,
+	// unless a person decided so for a held deletion.
+	switch {
+	case e.Decision != "":
+	case in.Policy.Direction == tidbro.DirectionGroupwareToApp && writesRemote(a.Op):
+		a.Op, a.Rule = Skip, "direction groupware-to-app: groupware is not written ("+a.Rule+")"
+	case in.Policy.Direction == tidbro.DirectionAppToGroupware && writesApp(a.Op):
+		a.Op, a.Rule = Skip, "direction app-to-groupware: the app is not written ("+a.Rule+")"
+	}
+	if a.Op == Skip && as == Unchanged && rs == Unchanged && e.Remote != nil &&
+		(e.Remote.ETag != e.Link.RemoteETag || (e.Link.Pending != "" && e.Link.Pending != tidbro.PendingCreated) || e.Link.Error != "") {
+		// Same content on both sides: record what the remote now calls it,
+		// and close what an interrupted write left open.
+		a.Op, a.Rule = Relink, "unchanged content under a new etag, or a write that completed without its answer"
+		return a
+	}
 	bothMoved := (as == Changed || as == New) && (rs == Changed || rs == New)
 	a.Conflict = bothMoved
 	if bothMoved && a.Op != Skip {
@@ -300,4 +316,12 @@ func (in *Input) merge(e *Entry) (*tidbro.RemoteItem, []string, error) {
 		err = json.Unmarshal(raw, r.Contact)
 	}
 	return r, clashes, err
+}
+
+func writesRemote(op Op) bool {
+	return op == CreateRemote || op == UpdateRemote || op == DeleteRemote || op == RestoreRemote || op == Merge
+}
+
+func writesApp(op Op) bool {
+	return op == CreateApp || op == UpdateApp || op == DeleteApp || op == RestoreApp || op == Merge
 }

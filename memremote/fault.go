@@ -56,7 +56,8 @@ func (a FaultAction) String() string {
 
 // Fault decides the fate of each call. id is the item's id (Update, Delete,
 // and each requested id of a Fetch), the key for Create, and "" for Changes.
-// It is called under the remote's lock, in call order.
+// It is called under the remote's lock, in call order, so it must not call
+// the remote itself.
 type Fault func(op Op, id string) FaultAction
 
 // SetFault installs a fault plan; nil removes it.

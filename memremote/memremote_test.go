@@ -548,6 +548,9 @@ func TestWindowIncremental(t *testing.T) {
 			if again := changes(t, r, ch.Token, &week); len(again.Changed)+len(again.Removed) != 0 {
 				t.Fatalf("no-change run: %+v", again)
 			}
+			if replay := changes(t, r, start.Token, &week); fmt.Sprint(replay.Changed, replay.Removed) != fmt.Sprint(ch.Changed, ch.Removed) {
+				t.Fatalf("replaying the first token: %+v, first time %+v", replay, ch)
+			}
 			// The token remembers what is in the window: leaving comes back, entering leaves.
 			put("leaving", jun1)
 			put("entering", later)
@@ -559,6 +562,18 @@ func TestWindowIncremental(t *testing.T) {
 			}
 			if !slices.Equal(c, wantC) || !slices.Equal(d, wantD) {
 				t.Fatalf("second round: changed %v, removed %v; want %v, %v", c, d, wantC, wantD)
+			}
+
+			// A token issued without a window learns what is in the window
+			// when first used with one: a change outside it is not reported.
+			if !tc.opts.WindowedRemovals {
+				plain := changes(t, r, "", nil)
+				mid := changes(t, r, plain.Token, &week)
+				put("outside", later.Add(2*time.Hour))
+				if ch := changes(t, r, mid.Token, &week); len(ch.Changed)+len(ch.Removed) != 0 {
+					c, d := names(ch.Changed, ch.Removed)
+					t.Fatalf("change outside the window reported: %v %v", c, d)
+				}
 			}
 
 			// Graph's tokens belong to their window.

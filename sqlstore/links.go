@@ -46,9 +46,9 @@ func scanLink(row scanner) (*tidbro.Link, error) {
 // as NULL and reads back nil.
 func (s *Store) PutLink(ctx context.Context, l *tidbro.Link) error {
 	switch l.Pending {
-	case "", tidbro.PendingCreate, tidbro.PendingUpdate, tidbro.PendingDelete:
+	case "", tidbro.PendingCreate, tidbro.PendingUpdate, tidbro.PendingDelete, tidbro.PendingCreated:
 	default:
-		return tidbro.Invalid("pending", "%q is not a pending write (create, update, delete)", l.Pending)
+		return tidbro.Invalid("pending", "%q is not a pending write (create, update, delete, created)", l.Pending)
 	}
 	var base any
 	if len(l.Base) > 0 {
@@ -132,6 +132,11 @@ func (s *Store) LinksToRetry(ctx context.Context, pairID int64) ([]*tidbro.Link,
 WHERE pair_id = ? AND (pending <> '' OR error <> '') ORDER BY item_id`, pairID)
 	links, err := collect(rows, err, scanLink)
 	return links, wrap(err, "links of pair %d to retry", pairID)
+}
+
+func (s *Store) ConfirmCreated(ctx context.Context, pairID int64) error {
+	_, err := s.exec(ctx, s.db, `UPDATE links SET pending = '' WHERE pair_id = ? AND pending = ?`, pairID, tidbro.PendingCreated)
+	return wrap(err, "confirm created links of pair %d", pairID)
 }
 
 func (s *Store) CountLinks(ctx context.Context, pairID int64) (int, error) {

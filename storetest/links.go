@@ -196,6 +196,8 @@ func testLinksBulk(t *testing.T, s tidbro.Store) {
 			l.Error, l.Attempts = "500 from the remote", 1
 		case i%83 == 0:
 			l.Pending, l.Error = tidbro.PendingDelete, "timeout"
+		case i%79 == 0:
+			l.Pending = tidbro.PendingCreated
 		}
 		if l.Pending != "" || l.Error != "" {
 			retry[it.ID] = true
@@ -308,5 +310,27 @@ func testLinksBulk(t *testing.T, s tidbro.Store) {
 	}
 	if got := must(s.LinksToRetry(ctx, q.ID))(t); len(got) != n/100 {
 		t.Errorf("LinksToRetry of the other pair = %d, want %d", len(got), n/100)
+	}
+
+	// Confirming created links clears only that mark, only in that pair.
+	noErr(t, s.ConfirmCreated(ctx, p.ID))
+	left := 0
+	for _, l := range must(s.LinksToRetry(ctx, p.ID))(t) {
+		if l.Pending == tidbro.PendingCreated {
+			t.Errorf("still marked created: %+v", l)
+		}
+		left++
+	}
+	created := 0
+	for i := range items {
+		if i%79 == 0 && i%97 != 0 && i%89 != 0 && i%83 != 0 {
+			created++
+		}
+	}
+	if created == 0 || left != len(retry)-created {
+		t.Errorf("after ConfirmCreated %d links to retry, want %d (%d were marked created)", left, len(retry)-created, created)
+	}
+	if got := must(s.LinksToRetry(ctx, q.ID))(t); len(got) != n/100 {
+		t.Errorf("ConfirmCreated touched another pair: %d to retry, want %d", len(got), n/100)
 	}
 }
