@@ -32,7 +32,7 @@ func entry(t *testing.T, in *Input, app, rem State, kind tidbro.Kind, origin tid
 		linked = false
 	}
 	if linked {
-		e.Link = &tidbro.Link{ItemID: 7, RemoteID: "r7", RemoteETag: "e1", AppHash: it.Hash, RemoteHash: RemoteHash(r), Origin: origin}
+		e.Link = &tidbro.Link{ItemID: 7, RemoteID: "r7", RemoteETag: "e2", AppHash: it.Hash, RemoteHash: RemoteHash(r), Origin: origin}
 	}
 	switch app {
 	case New, Unchanged, OutOfWindow:

@@ -478,4 +478,3 @@ func describeRun(res *Result) string {
 	}
 	return b.String()
 }
-
