@@ -183,3 +183,41 @@ func TestFullRunMatchesAFilledCalendar(t *testing.T) {
 		t.Fatalf("after a second full run: %d remote items", r.Len())
 	}
 }
+
+// Moving an item across the window edge moves its copy; it is never taken
+// for a deletion.
+func TestMovingAcrossTheWindowEdge(t *testing.T) {
+	p := tidbro.DefaultPolicy()
+	p.Window = &tidbro.Window{PastDays: 7, FutureDays: 30}
+	for _, ro := range []memremote.Options{{}, {ServerIDs: true, WindowedRemovals: true}} {
+		h := newHarness(t, p, ro, "alice")
+		h.put("alice", "E1", tidbro.KindEvent, event("Visit", h.now.Add(24*time.Hour)))
+		h.sync("alice", Options{})
+		later := h.now.AddDate(0, 3, 0)
+		h.put("alice", "E1", tidbro.KindEvent, event("Visit", later)) // the app moves it beyond the window
+		h.sync("alice", Options{})
+		r := h.remote("alice")
+		if items := r.Items(); len(items) != 1 || !items[0].Event.Start.Equal(later) {
+			t.Fatalf("%+v: the remote copy did not follow the app out of the window: %v", ro, items)
+		}
+		// Groupware moves it back in; the app follows.
+		it := r.Items()[0]
+		it.Event.Start, it.Event.End = h.now.Add(48*time.Hour), h.now.Add(49*time.Hour)
+		r.Put(it)
+		h.sync("alice", Options{})
+		if got := h.item(tidbro.KindEvent, "E1"); got == nil || !got.Event.Start.Equal(it.Event.Start) {
+			t.Fatalf("%+v: the app did not follow groupware back into the window: %+v", ro, got)
+		}
+		// Groupware moves it out; the app follows, nothing is deleted.
+		it = r.Items()[0]
+		it.Event.Start, it.Event.End = later, later.Add(time.Hour)
+		r.Put(it)
+		h.sync("alice", Options{})
+		if got := h.item(tidbro.KindEvent, "E1"); got == nil || !got.Event.Start.Equal(later) {
+			t.Fatalf("%+v: after groupware moved it out of the window the app holds %+v", ro, got)
+		}
+		if r.Len() != 1 {
+			t.Fatalf("%+v: remote holds %d items", ro, r.Len())
+		}
+	}
+}

@@ -400,10 +400,7 @@ func (g *gather) remoteSide(ctx context.Context) error {
 	for _, id := range verify {
 		en := g.byRemote[id]
 		if r, ok := got[id]; ok {
-			en.Remote, en.RemoteLeft = r, true
-			if g.in.inWindow(r.Item(r.Kind).Span()) {
-				en.RemoteLeft = false // it moved, and is still in the window
-			}
+			en.Remote = r // not deleted: it moved, maybe out of the window
 		} else {
 			en.RemoteGone = true
 		}

@@ -192,13 +192,16 @@ func (in *Input) sameContent(e *Entry) (bool, error) {
 }
 
 func (in *Input) appState(e *Entry) State {
+	// The window decides what is created and imported; a linked item is
+	// compared wherever it is, so that moving it across the edge moves its
+	// copy too (and is never taken for a deletion).
 	live := e.App != nil && !e.App.Deleted && !e.AppGone
 	switch {
 	case e.Link == nil && !live:
 		return Absent
 	case e.Link != nil && !live:
 		return Deleted
-	case !in.inWindow(e.App.Span()):
+	case e.Link == nil && !in.inWindow(e.App.Span()):
 		return OutOfWindow
 	case e.Link == nil:
 		return New
@@ -216,11 +219,11 @@ func (in *Input) remoteState(e *Entry) State {
 		return Absent // its create never completed
 	case e.Link != nil && e.RemoteGone:
 		return Deleted
-	case e.RemoteLeft:
-		return OutOfWindow
+	case e.RemoteLeft && e.Remote == nil:
+		return OutOfWindow // left the remote's view, content unknown
 	case e.Remote == nil:
 		return Unchanged
-	case !in.inWindow(e.Remote.Item(e.Remote.Kind).Span()):
+	case e.Link == nil && !in.inWindow(e.Remote.Item(e.Remote.Kind).Span()):
 		return OutOfWindow
 	case e.Link == nil:
 		return New

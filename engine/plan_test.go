@@ -135,12 +135,10 @@ func TestDecisionTable(t *testing.T) {
 		{nil, Deleted, Changed, "", A, RestoreApp, "the edit wins"},
 		{nil, Deleted, Absent, "", A, Unlink, ""},
 		{nil, Unchanged, Absent, "", A, CreateRemote, ""},
-		{nil, OutOfWindow, Unchanged, "", A, Skip, "outside the window"},
 		{nil, Unchanged, OutOfWindow, "", A, Skip, "outside the window"},
 		{nil, OutOfWindow, Absent, "", A, Skip, "outside the window"},
 		{nil, Absent, OutOfWindow, "", G, Skip, "outside the window"},
 		{nil, Deleted, OutOfWindow, "", A, DeleteRemote, ""},
-		{nil, OutOfWindow, Deleted, "", A, DeleteApp, ""},
 		// deletions
 		{[]string{"deletions=hold"}, Deleted, Unchanged, "", A, Hold, "hold"},
 		{[]string{"deletions=hold"}, Unchanged, Deleted, "", A, Hold, "hold"},
@@ -202,8 +200,9 @@ func TestPolicyInvariants(t *testing.T) {
 					for _, origin := range []tidbro.Origin{tidbro.OriginApp, tidbro.OriginGroupware} {
 						in := input(policy("direction="+dir, "ownership="+own, "deletions="+del, "conflicts="+con))
 						for cell := range matrix {
-							if cell[0] == OutOfWindow && cell[1] == Deleted || cell[1] == OutOfWindow && cell[0] == Deleted {
-								continue
+							if cell[0] == OutOfWindow && (cell[1] == Unchanged || cell[1] == Changed || cell[1] == Deleted) ||
+								cell[1] == OutOfWindow && cell[0] == Deleted {
+								continue // a linked app item is compared wherever it is: never out of the window
 							}
 							e := entry(t, in, cell[0], cell[1], tidbro.KindEvent, origin)
 							a := in.decide(e)
