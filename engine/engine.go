@@ -164,7 +164,7 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	}
 	covered := false // whether the saved token covers every create so far
 	switch {
-	case x.keepToken:
+	case x.keepToken || in.DeferImports:
 		p.SyncToken = g.oldToken
 	case x.remoteWrites.Load() > 0:
 		p.SyncToken = e.tokenAfterOwnWrites(ctx, p, remote, g)

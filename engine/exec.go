@@ -223,6 +223,10 @@ func (x *executor) updateRemote(ctx context.Context, en *Entry, app *tidbro.Item
 		return err
 	}
 	l := en.Link
+	if l == nil { // matched on a full run, or an interrupted import joined
+		l = x.link(en, app.Origin)
+		l.RemoteID, l.RemoteETag = en.Remote.ID, en.Remote.ETag
+	}
 	ri := remoteItem(l.RemoteID, view)
 	etag := l.RemoteETag
 	if en.Remote != nil {
@@ -295,8 +299,10 @@ func (x *executor) deleteRemote(ctx context.Context, a *Action) error {
 // pair and the remote id, so a retried import finds its first attempt.
 func importID(pairID int64, remoteID string) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%d\x00%s", pairID, remoteID))
-	return "gw-" + hex.EncodeToString(sum[:10])
+	return importPrefix(pairID) + hex.EncodeToString(sum[:10])
 }
+
+func importPrefix(pairID int64) string { return fmt.Sprintf("gw-%d-", pairID) }
 
 // writeApp writes the action's body to the app; link says whether the link
 // is recorded now (Merge records it after the remote write).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tidbro/tidbro"
@@ -134,6 +135,11 @@ func (g *gather) incremental(ctx context.Context) error {
 // Creating again with the recorded key is idempotent.
 func (g *gather) resumeCreates(ctx context.Context) {
 	if g.resume == nil {
+		for _, en := range g.byItem {
+			if en.Link != nil && en.Link.Pending == tidbro.PendingCreate {
+				g.in.DeferImports = true // a dry run resolves nothing
+			}
+		}
 		return
 	}
 	for _, id := range sortedKeys(g.byItem) {
@@ -145,6 +151,7 @@ func (g *gather) resumeCreates(ctx context.Context) {
 			// Only learn the id, so the remote's listing joins the link; the
 			// planner then undoes the create.
 			if err := g.resume.resolveCreate(ctx, en); err != nil {
+				g.in.DeferImports = true
 				g.resume.fail(ctx, &Action{Op: DeleteRemote, Entry: en}, err)
 			} else {
 				g.byRemote[en.Link.RemoteID] = en
@@ -153,6 +160,9 @@ func (g *gather) resumeCreates(ctx context.Context) {
 		}
 		a := Action{Op: CreateRemote, Rule: "resume an interrupted create", Entry: en, AppState: Changed, RemState: Absent}
 		err := g.resume.createRemote(ctx, &a)
+		if err != nil {
+			g.in.DeferImports = true
+		}
 		if err != nil {
 			g.resume.fail(ctx, &a, err)
 		} else {
@@ -405,7 +415,37 @@ func (g *gather) remoteSide(ctx context.Context) error {
 			en.RemoteGone = true
 		}
 	}
+	g.joinUnlinkedImports()
 	return nil
+}
+
+// joinUnlinkedImports pairs app items this pair imported but never linked
+// (a crash between the app write and the link) with their groupware items,
+// found by the import id.
+func (g *gather) joinUnlinkedImports() {
+	prefix := importPrefix(g.p.ID)
+	var orphans map[string]*Entry
+	for _, en := range g.byItem {
+		if en.Link == nil && en.App != nil && !en.AppGone && strings.HasPrefix(en.App.AppID, prefix) {
+			if orphans == nil {
+				orphans = map[string]*Entry{}
+			}
+			en.UnlinkedImport = true
+			orphans[en.App.AppID] = en
+		}
+	}
+	if orphans == nil {
+		return
+	}
+	for id, r := range g.byRemote {
+		if r.Link != nil || r.App != nil || r.Remote == nil {
+			continue
+		}
+		if en := orphans[importID(g.p.ID, id)]; en != nil {
+			en.Remote = r.Remote
+			r.App = en.App // claimed
+		}
+	}
 }
 
 // remoteLinks joins remote ids to links (and their app items).

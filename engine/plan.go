@@ -62,6 +62,9 @@ type Entry struct {
 	RemoteLeft bool // it left the remote's window: not a deletion
 	// Decision is a held deletion's decision, if one was made.
 	Decision string
+	// UnlinkedImport: an app item this pair imported, whose link a crash
+	// lost; it is joined to its groupware item, never exported as new.
+	UnlinkedImport bool
 }
 
 // Input is everything the planner decides from.
@@ -77,6 +80,10 @@ type Input struct {
 	// mass-deletion guard; AllowMassDelete lifts the guard for one run.
 	Links           int
 	AllowMassDelete bool
+	// DeferImports: an interrupted create is still unresolved, and its
+	// remote item may be among the new ones; importing now could duplicate
+	// it. Imports wait (the engine keeps the remote token).
+	DeferImports bool
 }
 
 // Action is one planned step, with the rule that chose it.
@@ -125,6 +132,14 @@ func (in *Input) Plan() Plan {
 func (in *Input) decide(e *Entry) Action {
 	as, rs := in.appState(e), in.remoteState(e)
 	a := Action{Entry: e, AppState: as, RemState: rs}
+	if in.DeferImports && e.Link == nil && e.App == nil && rs == New {
+		a.Op, a.Rule = Skip, "an interrupted create is unresolved: imports wait for the next run"
+		return a
+	}
+	if e.UnlinkedImport && e.Remote == nil && as == New {
+		a.Op, a.Rule = Skip, "an import interrupted before its link was recorded waits for its groupware item"
+		return a
+	}
 	if e.Link != nil && e.Link.Pending == tidbro.PendingCreate && as == Deleted {
 		// The create may have reached the remote before the crash.
 		a.Op, a.Rule = DeleteRemote, "app item deleted while its create was interrupted: undo the create"
