@@ -64,9 +64,10 @@ const (
 	PendingCreate = "create"
 	PendingUpdate = "update"
 	PendingDelete = "delete"
-	// PendingCreated marks a remote item created after the pair's sync
-	// token: remotes need not report its deletion from that token, so until
-	// a token covers it, each run checks that it still exists.
+	// PendingCreated marks a link made after the pair's saved sync token
+	// (tidbro created the remote item, or imported it): remotes need not
+	// report the deletion of an item younger than the token, so until a
+	// saved token covers it, each run checks that it still exists.
 	PendingCreated = "created"
 )
 

@@ -172,12 +172,14 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	default:
 		covered = true
 	}
-	if covered && (g.unconfirmed || x.created.Load() > 0) {
-		if err := e.Store.ConfirmCreated(ctx, p.ID); err != nil {
-			return res, err
-		}
+	if err := e.Store.SavePairState(ctx, p); err != nil {
+		return res, err
 	}
-	return res, e.Store.SavePairState(ctx, p)
+	// Only once the covering token is saved may the marks go.
+	if covered && (g.unconfirmed || x.created.Load() > 0) {
+		return res, e.Store.ConfirmCreated(ctx, p.ID)
+	}
+	return res, nil
 }
 
 // tokenAfterOwnWrites moves the remote token past this run's own writes

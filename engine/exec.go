@@ -28,7 +28,7 @@ type executor struct {
 	errs         []error
 	keepToken    bool // an import failed transiently: replay the remote's changes next run
 	remoteWrites atomic.Int64
-	created      atomic.Int64 // remote items created by this run
+	created      atomic.Int64 // links this run marked PendingCreated
 }
 
 func (x *executor) execute(ctx context.Context, actions []Action, fetchErrs []tidbro.ItemError) []error {
@@ -209,7 +209,6 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	if resumed {
 		ref.ETag = ""
 	}
-	x.created.Add(1)
 	return x.linkedAs(ctx, l, en.App, ref, view, tidbro.PendingCreated)
 }
 
@@ -391,8 +390,17 @@ func (x *executor) linkedAs(ctx context.Context, l *tidbro.Link, app *tidbro.Ite
 	l.AppVersion, l.AppHash = app.Version, app.Hash
 	l.RemoteHash, l.Base = viewHash(agreed), base
 	l.SpanFrom, l.SpanTo, _ = app.Span()
+	if l.Synced.IsZero() {
+		// A new link: its remote item may have been made after the saved
+		// token (by us, or by a user whose item this imports), so its
+		// deletion may never be reported from that token.
+		pending = tidbro.PendingCreated
+	}
 	if l.Pending == tidbro.PendingCreated && pending == "" {
-		pending = tidbro.PendingCreated // only a token that covers the create clears it
+		pending = tidbro.PendingCreated // only a token that covers it clears the mark
+	}
+	if pending == tidbro.PendingCreated {
+		x.created.Add(1)
 	}
 	l.Pending, l.Error, l.Attempts, l.Synced = pending, "", 0, x.in.Now
 	return x.e.Store.PutLink(ctx, l)

@@ -483,3 +483,10 @@ func describeRun(res *Result) string {
 	}
 	return b.String()
 }
+
+func (c *crashStore) ConfirmCreated(ctx context.Context, pairID int64) error {
+	if err := c.write(); err != nil {
+		return err
+	}
+	return c.Store.ConfirmCreated(ctx, pairID)
+}
