@@ -216,7 +216,7 @@ func (in *Input) appState(e *Entry) State {
 		return Absent
 	case e.Link != nil && !live:
 		return Deleted
-	case e.Link == nil && !in.inWindow(e.App.Span()):
+	case e.Link == nil && !in.inWindow(e.App.Span()) && !(e.UnlinkedImport && e.Remote != nil):
 		return OutOfWindow
 	case e.Link == nil:
 		return New
