@@ -416,6 +416,41 @@ func (g *gather) remoteSide(ctx context.Context) error {
 		}
 	}
 	g.joinUnlinkedImports()
+	return g.recoverUnlinkedImports(ctx)
+}
+
+// recoverUnlinkedImports finds the groupware items of unlinked imports that
+// this run's changes did not list (they may have left the window since):
+// a full listing without a window, in this rare case only, finds them.
+func (g *gather) recoverUnlinkedImports(ctx context.Context) error {
+	orphans := map[string]*Entry{}
+	for _, en := range g.byItem {
+		if en.UnlinkedImport && en.Remote == nil {
+			orphans[en.App.AppID] = en
+		}
+	}
+	if len(orphans) == 0 {
+		return nil
+	}
+	ch, err := g.remote.Changes(ctx, "", nil)
+	if err != nil {
+		return fmt.Errorf("remote listing to recover interrupted imports: %w", err)
+	}
+	want := map[string]*Entry{}
+	var ids []string
+	for _, r := range ch.Changed {
+		if en := orphans[importID(g.p.ID, r.ID)]; en != nil {
+			want[r.ID] = en
+			ids = append(ids, r.ID)
+		}
+	}
+	got, err := g.fetch(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for id, r := range got {
+		want[id].Remote = r
+	}
 	return nil
 }
 

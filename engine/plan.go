@@ -238,7 +238,7 @@ func (in *Input) remoteState(e *Entry) State {
 		return OutOfWindow // left the remote's view, content unknown
 	case e.Remote == nil:
 		return Unchanged
-	case e.Link == nil && !in.inWindow(e.Remote.Item(e.Remote.Kind).Span()):
+	case e.Link == nil && !e.UnlinkedImport && !in.inWindow(e.Remote.Item(e.Remote.Kind).Span()):
 		return OutOfWindow
 	case e.Link == nil:
 		return New
