@@ -215,7 +215,7 @@ func (e *Event) validateOne(p string) error {
 	if e.Start.IsZero() {
 		return Invalid(p+"start", "start is required")
 	}
-	if e.End.Before(e.Start) {
+	if !e.End.IsZero() && e.End.Before(e.Start) {
 		return Invalid(p+"end", "end %s is before start %s", e.End.Format(time.RFC3339), e.Start.Format(time.RFC3339))
 	}
 	if err := validZone(p+"timeZone", e.TimeZone); err != nil {

@@ -66,6 +66,10 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	err = s.syncPairs(r.Context(), stored)
+	if err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

@@ -151,6 +151,11 @@ func (s *Server) putItem(k tidbro.Kind) func(http.ResponseWriter, *http.Request)
 		if err := it.Validate(); err != nil {
 			return err
 		}
+		if cur, err := s.store.Item(r.Context(), u.TenantID, k, appID); err == nil && cur.OwnerID == u.ID {
+			if err := s.readOnly(r.Context(), u, cur); err != nil {
+				return err
+			}
+		}
 		stored, changed, err := s.store.PutItem(r.Context(), it, cond)
 		if err != nil {
 			return err
@@ -199,6 +204,9 @@ func (s *Server) deleteItem(k tidbro.Kind) func(http.ResponseWriter, *http.Reque
 		}
 		it, err := s.ownedItem(r, u, k)
 		if err != nil {
+			return err
+		}
+		if err := s.readOnly(r.Context(), u, it); err != nil {
 			return err
 		}
 		if cond.IfMatch == 0 {

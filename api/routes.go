@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/tidbro/tidbro"
+	"github.com/tidbro/tidbro/engine"
 )
 
 var (
@@ -55,6 +56,17 @@ func (s *Server) registerRoutes() {
 		query:    []param{{"since", `cursor from a previous "next"; empty for the beginning, "now" for the current end`}, {"limit", "at most 1000 (default 100)"}},
 		response: changesBody{}, handle: s.changes})
 
+	s.add(route{method: "GET", pattern: "/v1/users/{username}/log", summary: "The user's sync log: every action of every run with the rule that decided it, newest first.",
+		query: []param{{"before", "next from the previous page"}, {"limit", "at most 1000 (default 100)"}}, response: logBody{}, handle: s.userLog})
+	s.add(route{method: "GET", pattern: "/v1/users/{username}/holds", summary: "Deletions held for a decision (policy deletions hold).",
+		response: holdsBody{}, handle: s.listHolds})
+	s.add(route{method: "PUT", pattern: "/v1/users/{username}/holds/{id}", status: http.StatusNoContent,
+		summary: "Decide a held deletion: propagate it, or restore the item; the next run carries it out.",
+		request: decisionBody{}, handle: s.decideHold})
+	s.add(route{method: "GET", pattern: "/v1/settings/job-mapping", summary: "The tenant's job field mapping: templates that render a job into the event groupware sees.",
+		response: engine.JobMapping{}, handle: s.getJobMapping})
+	s.add(route{method: "PUT", pattern: "/v1/settings/job-mapping", summary: "Set the job field mapping (text/template over the job: {{.Summary}}, {{.Extra.customer}}, {{.AppID}}).",
+		request: engine.JobMapping{}, response: engine.JobMapping{}, handle: s.putJobMapping})
 	s.add(route{method: "GET", pattern: "/v1/users/{username}/accounts", summary: "List the user's groupware accounts.",
 		response: accountsBody{}, handle: s.listAccounts})
 	s.add(route{method: "PUT", upsert: true, pattern: "/v1/users/{username}/accounts/{name}",

@@ -21,6 +21,8 @@ type Engine struct {
 	// Parallel bounds concurrent remote writes within a run (default 4).
 	Parallel int
 	Now      func() time.Time
+	// Progress, when set, hears how far a run's execution is.
+	Progress func(pairID int64, done, total int)
 }
 
 // Options select the kind of run.

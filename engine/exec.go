@@ -29,9 +29,11 @@ type executor struct {
 	keepToken    bool // an import failed transiently: replay the remote's changes next run
 	remoteWrites atomic.Int64
 	created      atomic.Int64 // links this run marked PendingCreated
+	done, total  int          // actions recorded, and planned
 }
 
 func (x *executor) execute(ctx context.Context, actions []Action, fetchErrs []tidbro.ItemError) []error {
+	x.total = len(actions) + len(fetchErrs)
 	for _, fe := range fetchErrs {
 		x.record(Action{Op: Skip, Rule: "cannot read the remote item", Entry: &Entry{Remote: &tidbro.RemoteItem{ID: fe.ID}}}, fe.Err)
 	}
@@ -80,6 +82,10 @@ func (a *Action) itemID() int64 {
 func (x *executor) record(a Action, err error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.done++
+	if x.e.Progress != nil {
+		x.e.Progress(x.p.ID, x.done, x.total)
+	}
 	count(&x.run.Counts, a, err)
 	if err == nil {
 		err = a.Err

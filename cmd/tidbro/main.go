@@ -38,6 +38,7 @@ Usage:
   tidbro token revoke ID [--tenant T]
   tidbro tenant add NAME
   tidbro tenant list
+  tidbro sync [--user U] [--account A] [--full] [--since DATE] [--dry-run]
 
 Every command that touches the database takes --data and --db (env
 TIDBRO_DATA, TIDBRO_DB) and is safe to run while serve runs.
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokenCmd(ctx, rest, stdout, stderr)
 	case "tenant":
 		return tenantCmd(ctx, rest, stdout, stderr)
+	case "sync":
+		return syncCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

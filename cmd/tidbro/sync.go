@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/tidbro/tidbro"
+	"github.com/tidbro/tidbro/engine"
+)
+
+// connectors open remote collections by account kind. The CalDAV/CardDAV
+// and Graph connectors register here; tests register in-memory remotes.
+var connectors = map[tidbro.AccountKind]engine.Connector{}
+
+func connect(ctx context.Context, acc *tidbro.Account, p *tidbro.Pair) (tidbro.Remote, error) {
+	c := connectors[acc.Kind]
+	if c == nil {
+		return nil, tidbro.Errorf(tidbro.EINVALID, "this build has no connector for %s accounts", acc.Kind)
+	}
+	return c(ctx, acc, p)
+}
+
+func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newAdminCmd("sync", stderr, true)
+	user := c.fs.String("user", "", "only this user's pairs")
+	account := c.fs.String("account", "", "only accounts of this name")
+	full := c.fs.Bool("full", false, `relist both sides and rematch ("Full sync now")`)
+	since := c.fs.String("since", "", "sync from date YYYY-MM-DD: a full run limited to items changed since then")
+	dry := c.fs.Bool("dry-run", false, "print what a run would do and write nothing")
+	allow := c.fs.Bool("allow-mass-delete", false, "let deletions past the mass-deletion guard through, for this run")
+	usage := "sync [--user U] [--account A] [--full] [--since DATE] [--dry-run] [--allow-mass-delete]"
+	return c.run(ctx, args, 0, usage, func(store tidbro.Store, t *tidbro.Tenant, _ []string) error {
+		o := engine.Options{Full: *full, DryRun: *dry, AllowMassDelete: *allow}
+		if *since != "" {
+			d, err := time.Parse("2006-01-02", *since)
+			if err != nil {
+				return fmt.Errorf("--since %q: want a date such as 2026-05-01", *since)
+			}
+			o.Full, o.Since = true, d
+		}
+		pairs, names, err := selectPairs(ctx, store, t, *user, *account)
+		if err != nil {
+			return err
+		}
+		if len(pairs) == 0 {
+			fmt.Fprintln(stdout, "nothing to synchronise: no account matches")
+			return nil
+		}
+		eng := &engine.Engine{Store: store, Connect: connect, Log: slog.New(slog.DiscardHandler),
+			Progress: progressTo(stderr)}
+		var failed int
+		for _, p := range pairs {
+			name := names[p.ID]
+			res, err := eng.RunPair(ctx, p.ID, o)
+			if err != nil {
+				failed++
+				fmt.Fprintf(stdout, "%s: failed: %v\n", name, err)
+				continue
+			}
+			run := res.Run
+			fmt.Fprintf(stdout, "%s: %s\n  app:       %s\n  groupware: %s\n", name, run.Status, side(run.Counts.App), side(run.Counts.Remote))
+			if run.Status == tidbro.RunStopped {
+				failed++
+				fmt.Fprintf(stdout, "  stopped: %s\n", run.Error)
+			}
+			if *dry {
+				for _, a := range res.Actions {
+					if a.Op != engine.Skip || a.AppState != engine.Unchanged || a.RemState != engine.Unchanged {
+						fmt.Fprintf(stdout, "  would %s %s: %s\n", a.Op, a.Entry, a.Rule)
+					}
+				}
+			}
+			for _, e := range res.Errors {
+				fmt.Fprintf(stdout, "  error: %v\n", e)
+			}
+			if len(res.Errors) > 0 {
+				failed++
+			}
+		}
+		if failed > 0 {
+			return fmt.Errorf("%d of %d runs failed or had item errors (see above, and the log)", failed, len(pairs))
+		}
+		return nil
+	})
+}
+
+func side(c tidbro.SideCounts) string {
+	return fmt.Sprintf("%d created, %d updated, %d deleted, %d restored, %d skipped, %d held, %d conflicts, %d errors",
+		c.Created, c.Updated, c.Deleted, c.Restored, c.Skipped, c.Held, c.Conflicts, c.Errors)
+}
+
+// selectPairs finds the pairs to run and names them user/account/kind.
+func selectPairs(ctx context.Context, store tidbro.Store, t *tidbro.Tenant, username, account string) ([]*tidbro.Pair, map[int64]string, error) {
+	q := tidbro.PairQuery{TenantID: t.ID}
+	if username != "" {
+		u, err := store.User(ctx, t.ID, username)
+		if err != nil {
+			return nil, nil, fmt.Errorf("user %q: %w", username, err)
+		}
+		q.UserID = u.ID
+	}
+	all, err := store.Pairs(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	users := map[int64]string{}
+	if us, err := store.Users(ctx, t.ID); err == nil {
+		for _, u := range us {
+			users[u.ID] = u.Username
+		}
+	}
+	var out []*tidbro.Pair
+	names := map[int64]string{}
+	for _, p := range all {
+		acc, err := store.AccountByID(ctx, p.AccountID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if account != "" && acc.Name != account {
+			continue
+		}
+		out = append(out, p)
+		names[p.ID] = fmt.Sprintf("%s/%s/%s", users[p.UserID], acc.Name, p.Kind.Plural())
+	}
+	return out, names, nil
+}
+
+// progressTo reports long runs on w, a line per tenth.
+func progressTo(w io.Writer) func(pairID int64, done, total int) {
+	return func(pairID int64, done, total int) {
+		if total < 1000 {
+			return
+		}
+		if step := total / 10; done%step == 0 || done == total {
+			fmt.Fprintf(w, "  %s %d/%d\n", strings.Repeat("·", 10*done/total), done, total)
+		}
+	}
+}
