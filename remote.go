@@ -14,12 +14,22 @@ import (
 // Errors: EPRECONDITION when an If-Match etag no longer matches (the remote
 // changed: refetch and replan), EUNAVAILABLE for transient failures (network,
 // 5xx, 429, timeouts: retry later), EUNAUTHORIZED for bad credentials (park
-// the account), EINVALID for an item the remote refuses.
+// the account), EINVALID for an item the remote refuses, and EINVALID from
+// Changes for a token the remote no longer accepts (RFC 6578's
+// valid-sync-token, Graph's 410 syncStateNotFound): the engine then lists
+// everything.
+//
+// Etags: the etag Create and Update return must be the one Changes and
+// Fetch later report for that version, so the engine recognises its own
+// writes (a CalDAV server that sends no ETag on PUT must be asked for it).
 type Remote interface {
 	Capabilities() Capabilities
 	// Changes lists what changed since token; token "" asks for a full
 	// listing. window, when not nil, limits events to that time range where
-	// the remote can; items leaving it may be reported as removed.
+	// the remote can; items leaving it may be reported as removed (not
+	// deleted). A remote whose tokens are bound to a window (Graph) refuses
+	// a token with another window (EINVALID); the engine moves its window a
+	// day at a time.
 	Changes(ctx context.Context, token string, window *TimeRange) (*RemoteChanges, error)
 	// Fetch returns the items with the given ids, in batches of at most
 	// Capabilities.MaxBatch. Ids the remote does not have are left out; an
@@ -30,9 +40,10 @@ type Remote interface {
 	// same on every retry: a create retried with the same key, even after a
 	// lost response, never makes a second item (CalDAV: the href, with
 	// If-None-Match: *; Graph: the transactionId). When an item with that key
-	// exists already, Create returns its reference.
+	// exists already, Create returns its reference and writes nothing.
 	Create(ctx context.Context, key string, it *RemoteItem) (RemoteRef, error)
-	// Update replaces item it.ID if its etag is still ifMatch.
+	// Update replaces item it.ID if its etag is still ifMatch (never
+	// unconditionally: an empty ifMatch is EPRECONDITION).
 	Update(ctx context.Context, it *RemoteItem, ifMatch string) (RemoteRef, error)
 	// Delete removes item id if its etag is still ifMatch ("" for any);
 	// deleting an item that is gone already succeeds.

@@ -50,9 +50,7 @@ func (g *gather) collect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, en := range g.entries() {
-		g.in.Entries = append(g.in.Entries, en)
-	}
+	g.in.Entries = append(g.in.Entries, g.entries()...)
 	return nil
 }
 
