@@ -200,7 +200,7 @@ func TestPolicyInvariants(t *testing.T) {
 					for _, origin := range []tidbro.Origin{tidbro.OriginApp, tidbro.OriginGroupware} {
 						in := input(policy("direction="+dir, "ownership="+own, "deletions="+del, "conflicts="+con))
 						for cell := range matrix {
-							if cell[0] == OutOfWindow && (cell[1] == Unchanged || cell[1] == Changed || cell[1] == Deleted) ||
+							if cell[0] == OutOfWindow && (cell[1] == Unchanged || cell[1] == Changed || cell[1] == Deleted || cell[1] == OutOfWindow) ||
 								cell[1] == OutOfWindow && cell[0] == Deleted {
 								continue // a linked app item is compared wherever it is: never out of the window
 							}
