@@ -39,6 +39,7 @@ Usage:
   tidbro tenant add NAME
   tidbro tenant list
   tidbro sync [--user U] [--account A] [--full] [--since DATE] [--dry-run]
+  tidbro log USERNAME [--limit N]
 
 Every command that touches the database takes --data and --db (env
 TIDBRO_DATA, TIDBRO_DB) and is safe to run while serve runs.
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tenantCmd(ctx, rest, stdout, stderr)
 	case "sync":
 		return syncCmd(ctx, rest, stdout, stderr)
+	case "log":
+		return logCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

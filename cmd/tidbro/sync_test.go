@@ -89,6 +89,11 @@ func TestSyncCommand(t *testing.T) {
 	if err == nil || !strings.Contains(out, "error: event A2") || !strings.Contains(out, "1 errors") {
 		t.Fatalf("a refused item: %v\n%s", err, out)
 	}
+	// The log tells what happened and why.
+	out, err = cli("log", "alice")
+	if err != nil || !strings.Contains(out, "create-remote") || !strings.Contains(out, "new in the app") || !strings.Contains(out, "ERROR") {
+		t.Fatalf("log: %v\n%s", err, out)
+	}
 	if out, err := cli("sync", "--since", "yesterday"); err == nil {
 		t.Fatalf("a bad --since must fail:\n%s", out)
 	}
