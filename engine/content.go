@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/tidbro/tidbro"
 )
@@ -55,16 +54,38 @@ func (in *Input) remoteView(it *tidbro.Item) (*tidbro.Item, error) {
 }
 
 // limit applies what the remote cannot hold: field length caps, and the
-// private flag where the remote has none.
+// private flag where the remote has none. Keep reaches into nested values
+// (overrides, alarms) that v still shares with the app item, so those are
+// copied first.
 func (in *Input) limit(v *tidbro.Item) {
-	for _, f := range textFields(v) {
-		if n, ok := in.Caps.FieldLimits[f.name]; ok {
-			*f.value = truncate(*f.value, n)
+	if len(in.Caps.FieldLimits) == 0 && in.Caps.Private {
+		return
+	}
+	if v.Event != nil {
+		v.Event.Overrides = slices.Clone(v.Event.Overrides)
+		v.Event.Alarms = slices.Clone(v.Event.Alarms)
+		v.Event.Attendees = slices.Clone(v.Event.Attendees)
+		if v.Event.Organizer != nil {
+			o := *v.Event.Organizer
+			v.Event.Organizer = &o
+		}
+		for i := range v.Event.Overrides {
+			o := &v.Event.Overrides[i]
+			o.Alarms, o.Attendees, o.Categories = slices.Clone(o.Alarms), slices.Clone(o.Attendees), slices.Clone(o.Categories)
+			if o.Organizer != nil {
+				org := *o.Organizer
+				o.Organizer = &org
+			}
 		}
 	}
-	if !in.Caps.Private {
-		setPrivate(v, false)
+	if v.Contact != nil {
+		v.Contact.Emails, v.Contact.Phones, v.Contact.Addresses = slices.Clone(v.Contact.Emails), slices.Clone(v.Contact.Phones), slices.Clone(v.Contact.Addresses)
+		if v.Contact.Photo != nil {
+			ph := *v.Contact.Photo
+			v.Contact.Photo = &ph
+		}
 	}
+	in.Caps.Keep(v.Body())
 }
 
 type textField struct {
@@ -94,14 +115,6 @@ func setPrivate(v *tidbro.Item, p bool) {
 	case v.Contact != nil:
 		v.Contact.Private = p
 	}
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n])
 }
 
 // viewHash hashes a body as the remote holds it.
@@ -137,7 +150,7 @@ func (in *Input) importView(r *tidbro.RemoteItem, app *tidbro.Item) *tidbro.Item
 		full := &tidbro.Item{Kind: app.Kind, Event: app.Event, Task: app.Task, Contact: app.Contact}
 		mine := textFields(full)
 		for i, f := range textFields(v) {
-			if n, ok := in.Caps.FieldLimits[f.name]; ok && *f.value == truncate(*mine[i].value, n) {
+			if n, ok := in.Caps.FieldLimits[f.name]; ok && *f.value == tidbro.Truncate(*mine[i].value, n) {
 				*f.value = *mine[i].value // the remote's value is our own, cut short
 			}
 		}

@@ -348,3 +348,24 @@ func TestMassDeletionGuard(t *testing.T) {
 		t.Fatalf("5 deletions stopped the run: %s", p.Stop)
 	}
 }
+
+// The remote's view of an item never changes the app item it came from.
+func TestRemoteViewLeavesTheAppItemAlone(t *testing.T) {
+	in := input(policy())
+	in.Caps = tidbro.Capabilities{FieldLimits: map[string]int{"summary": 3, "description": 3}}
+	start := now.Add(time.Hour)
+	it := &tidbro.Item{Kind: tidbro.KindEvent, Event: &tidbro.Event{Summary: "Weekly", Start: start, End: start.Add(time.Hour), Private: true,
+		RRule: "FREQ=WEEKLY", Alarms: []tidbro.Alarm{{Trigger: "-PT5M", Description: "Reminder"}},
+		Overrides: []tidbro.Event{{Summary: "Weekly, moved", Start: start.Add(7 * 24 * time.Hour)}}}}
+	before := mustJSONb(it.Event)
+	v, err := in.remoteView(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Event.Summary != "Wee" || v.Event.Overrides[0].Summary != "Wee" || v.Event.Alarms[0].Description != "Rem" || v.Event.Private {
+		t.Fatalf("view %+v", v.Event)
+	}
+	if after := mustJSONb(it.Event); string(after) != string(before) {
+		t.Fatalf("the app item changed:\n%s\n%s", before, after)
+	}
+}

@@ -3,11 +3,7 @@ package memremote
 import (
 	"bytes"
 	"maps"
-	"reflect"
 	"slices"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/tidbro/tidbro"
 )
@@ -102,63 +98,4 @@ func clonePtr[T any](p *T) *T {
 	}
 	c := *p
 	return &c
-}
-
-// applyLimits truncates the string fields named in limits (by JSON name, at
-// any depth) and, with dropPrivate, clears every "private" flag: what a
-// remote with those limits keeps of a write.
-func applyLimits(it *tidbro.RemoteItem, limits map[string]int, dropPrivate bool) {
-	if len(limits) == 0 && !dropPrivate {
-		return
-	}
-	for _, body := range []any{it.Event, it.Task, it.Contact} {
-		limitValue(reflect.ValueOf(body), limits, dropPrivate)
-	}
-}
-
-var timeType = reflect.TypeFor[time.Time]()
-
-func limitValue(v reflect.Value, limits map[string]int, dropPrivate bool) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if !v.IsNil() {
-			limitValue(v.Elem(), limits, dropPrivate)
-		}
-	case reflect.Slice:
-		for i := range v.Len() {
-			limitValue(v.Index(i), limits, dropPrivate)
-		}
-	case reflect.Struct:
-		if v.Type() == timeType {
-			return
-		}
-		for i := range v.NumField() {
-			f, sf := v.Field(i), v.Type().Field(i)
-			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-			switch {
-			case !sf.IsExported():
-			case f.Kind() == reflect.String:
-				if n, ok := limits[name]; ok {
-					f.SetString(truncate(f.String(), n))
-				}
-			case f.Kind() == reflect.Bool && name == "private" && dropPrivate:
-				f.SetBool(false)
-			default:
-				limitValue(f, limits, dropPrivate)
-			}
-		}
-	}
-}
-
-// truncate keeps the first n characters (runes) of s.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for range n {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-	}
-	return s[:i]
 }

@@ -136,21 +136,3 @@ func aliases(a, b reflect.Value, path string) []string {
 	}
 	return out
 }
-
-func TestTruncate(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"Köln–Düsseldorf", 4, "Köln"},
-		{"abc", 3, "abc"},
-		{"abc", 10, "abc"},
-		{"日本語のテキスト", 3, "日本語"},
-		{"abc", 0, ""},
-	} {
-		if got := truncate(tc.in, tc.n); got != tc.want {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
-		}
-	}
-}

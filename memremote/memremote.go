@@ -437,7 +437,9 @@ func (r *Remote) check(it *tidbro.RemoteItem) error {
 // write stores it (owned by the remote from now on) as a new version.
 func (r *Remote) write(it *tidbro.RemoteItem) *tidbro.RemoteItem {
 	it.Kind = normKind(it.Kind)
-	applyLimits(it, r.opts.FieldLimits, r.opts.NoPrivate)
+	for _, body := range []any{it.Event, it.Task, it.Contact} {
+		r.caps.Keep(body)
+	}
 	r.seq++
 	it.ETag = `"` + strconv.FormatInt(r.seq, 10) + `"`
 	it.Modified = r.opts.Now().Round(0) // without the monotonic reading, so copies compare equal

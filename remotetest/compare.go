@@ -3,11 +3,8 @@ package remotetest
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/tidbro/tidbro"
 )
@@ -54,46 +51,11 @@ func orEmpty(v, def string) string {
 }
 
 // applyLimits does to want what Capabilities say the remote does to a
-// write: it truncates string fields named in limits (by JSON name, at any
-// depth of the body) to that many characters and, with dropPrivate, clears
-// every "private" flag.
+// write.
 func applyLimits(it *tidbro.RemoteItem, limits map[string]int, dropPrivate bool) {
+	caps := tidbro.Capabilities{FieldLimits: limits, Private: !dropPrivate}
 	for _, body := range []any{it.Event, it.Task, it.Contact} {
-		limitValue(reflect.ValueOf(body), limits, dropPrivate)
-	}
-}
-
-var timeType = reflect.TypeFor[time.Time]()
-
-func limitValue(v reflect.Value, limits map[string]int, dropPrivate bool) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if !v.IsNil() {
-			limitValue(v.Elem(), limits, dropPrivate)
-		}
-	case reflect.Slice:
-		for i := range v.Len() {
-			limitValue(v.Index(i), limits, dropPrivate)
-		}
-	case reflect.Struct:
-		if v.Type() == timeType {
-			return
-		}
-		for i := range v.NumField() {
-			f, sf := v.Field(i), v.Type().Field(i)
-			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-			switch {
-			case !sf.IsExported():
-			case f.Kind() == reflect.String:
-				if n, ok := limits[name]; ok && utf8.RuneCountInString(f.String()) > n {
-					f.SetString(string([]rune(f.String())[:max(n, 0)]))
-				}
-			case f.Kind() == reflect.Bool && name == "private" && dropPrivate:
-				f.SetBool(false)
-			default:
-				limitValue(f, limits, dropPrivate)
-			}
-		}
+		caps.Keep(body)
 	}
 }
 
