@@ -201,14 +201,3 @@ func (p *Policy) Validate() error {
 	}
 	return nil
 }
-
-// Contains reports whether t lies inside the window around now; a nil
-// window contains everything.
-func (w *Window) Contains(now, from, to time.Time) bool {
-	if w == nil {
-		return true
-	}
-	lo := now.AddDate(0, 0, -w.PastDays)
-	hi := now.AddDate(0, 0, w.FutureDays)
-	return from.Before(hi) && !to.Before(lo)
-}

@@ -167,6 +167,7 @@ func (in *Input) importView(r *tidbro.RemoteItem, app *tidbro.Item) *tidbro.Item
 		}
 	}
 	// Busy-only applies to groupware's own items; an app item stays whole.
+	// Tasks and contacts have no busy form: policy busy imports them whole.
 	if r.Event != nil && r.Event.Private && in.Policy.Private == tidbro.PrivateBusy && (app == nil || app.Origin == tidbro.OriginGroupware) {
 		ev := v.Event
 		*ev = tidbro.Event{UID: ev.UID, Summary: "Busy", Start: ev.Start, End: ev.End, TimeZone: ev.TimeZone, AllDay: ev.AllDay,

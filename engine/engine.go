@@ -101,7 +101,7 @@ func (e *Engine) RunPair(ctx context.Context, pairID int64, o Options) (*Result,
 	if ferr := e.Store.FinishRun(bg, run); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
-	if err != nil {
+	if err != nil || run.Status == tidbro.RunStopped {
 		// The cursors stay where they were; only the outcome is recorded.
 		orig.LastRun, orig.LastError = p.LastRun, p.LastError
 		if serr := e.Store.SavePairState(bg, &orig); serr != nil {
@@ -121,7 +121,7 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 		return nil, err
 	}
 	in := &Input{Policy: acc.Policy.WithDefaults(), Kind: p.Kind, Caps: remote.Capabilities(), Mapping: mapping,
-		Now: e.now(), Full: o.Full, AllowMassDelete: o.AllowMassDelete}
+		Now: e.now(), Full: o.Full, AllowMassDelete: o.AllowMassDelete, Since: !o.Since.IsZero()}
 	if in.Links, err = e.Store.CountLinks(ctx, p.ID); err != nil {
 		return nil, err
 	}
@@ -174,6 +174,7 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	default:
 		covered = true
 	}
+	p.LastRun, p.LastError = e.now(), ""
 	if err := e.Store.SavePairState(ctx, p); err != nil {
 		return res, err
 	}
@@ -225,7 +226,7 @@ func (e *Engine) tokenAfterOwnWrites(ctx context.Context, p *tidbro.Pair, remote
 func (e *Engine) jobMapping(ctx context.Context, tenantID int64) (JobMapping, error) {
 	b, err := e.Store.Setting(ctx, tenantID, JobMappingKey)
 	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND {
-		return JobMapping{}, nil
+		b, err = nil, nil // no mapping: jobs keep their own fields
 	}
 	if err != nil {
 		return JobMapping{}, err

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +155,7 @@ func TestMassDeletionStopsTheRun(t *testing.T) {
 		r.Remove(it.ID)
 	}
 	res := h.sync("alice", Options{})
-	if res.Run.Status != tidbro.RunStopped || !strings.Contains(res.Run.Error, "deletions") {
+	if res.Run.Status != tidbro.RunStopped || !strings.Contains(res.Run.Error, "nothing was changed") {
 		t.Fatalf("status %s: %s", res.Run.Status, res.Run.Error)
 	}
 	if h.item(tidbro.KindEvent, "EA") == nil {
@@ -219,5 +220,60 @@ func TestMovingAcrossTheWindowEdge(t *testing.T) {
 		if r.Len() != 1 {
 			t.Fatalf("%+v: remote holds %d items", ro, r.Len())
 		}
+	}
+}
+
+// An item the remote cannot hand over is neither deleted nor forgotten.
+func TestUnreadableRemoteItemIsRetriedNotDeleted(t *testing.T) {
+	h := newHarness(t, tidbro.DefaultPolicy(), memremote.Options{}, "alice")
+	h.put("alice", "E1", tidbro.KindEvent, event("Visit", h.now.Add(24*time.Hour)))
+	h.sync("alice", Options{})
+	r := h.remote("alice")
+	it := r.Items()[0]
+	it.Event.Location = "Site"
+	r.Put(it)
+	r.SetFault(func(op memremote.Op, _ string) memremote.FaultAction {
+		if op == memremote.OpFetch {
+			return memremote.Reject
+		}
+		return memremote.None
+	})
+	if res := h.sync("alice", Options{}); len(res.Errors) != 1 {
+		t.Fatalf("errors %v", res.Errors)
+	}
+	if h.item(tidbro.KindEvent, "E1") == nil {
+		t.Fatal("an unreadable remote item deleted the app item")
+	}
+	r.SetFault(nil)
+	h.sync("alice", Options{})
+	if got := h.item(tidbro.KindEvent, "E1"); got.Event.Location != "Site" {
+		t.Fatalf("the edit behind the unreadable item was lost: %+v", got.Event)
+	}
+}
+
+// staleHead makes a run see a head older than the user's newest change, as
+// when the user writes while the run starts.
+type staleHead struct {
+	tidbro.Store
+	head int64
+}
+
+func (s staleHead) Head(context.Context, int64) (int64, error) { return s.head, nil }
+
+func TestFeedWrittenDuringTheRunEnds(t *testing.T) {
+	h := newHarness(t, tidbro.DefaultPolicy(), memremote.Options{}, "a", "b")
+	h.put("b", "B1", tidbro.KindEvent, event("x", h.now.Add(time.Hour)))
+	h.put("b", "B2", tidbro.KindEvent, event("y", h.now.Add(time.Hour)))
+	h.put("a", "A1", tidbro.KindEvent, event("z", h.now.Add(time.Hour))) // after the head the run sees
+	eng := *h.eng
+	eng.Store = staleHead{Store: h.store, head: 2}
+	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := eng.RunPair(ctx, h.pairs["a"].ID, Options{}); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	h.sync("a", Options{})
+	if h.remote("a").Len() != 1 {
+		t.Fatal("the change written during the first run was not synchronised by the next")
 	}
 }

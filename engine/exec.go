@@ -118,7 +118,7 @@ func (x *executor) record(a Action, err error) {
 func (x *executor) fail(ctx context.Context, a *Action, err error) {
 	l := a.Entry.Link
 	if l == nil {
-		if tidbro.Transient(err) && (a.Op == CreateApp || a.Op == Relink) {
+		if tidbro.Transient(err) && a.Op == CreateApp {
 			x.mu.Lock()
 			x.keepToken = true
 			x.mu.Unlock()
@@ -190,10 +190,6 @@ func (x *executor) key(itemID int64, restore bool) string {
 
 func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	en := a.Entry
-	view, err := x.in.remoteView(en.App)
-	if err != nil {
-		return err
-	}
 	l := x.link(en, en.App.Origin)
 	// A resumed create may find the item made by the interrupted attempt,
 	// and a groupware user may have edited it since: its etag must not be
@@ -205,6 +201,12 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	}
 	l.RemoteID, l.RemoteETag, l.Pending = "", "", tidbro.PendingCreate
 	if err := x.e.Store.PutLink(ctx, l); err != nil { // intent first
+		return err
+	}
+	// Rendered after the intent: a job whose mapping fails is retried, from
+	// its link, once the mapping is fixed.
+	view, err := x.in.remoteView(en.App)
+	if err != nil {
 		return err
 	}
 	x.remoteWrites.Add(1)

@@ -26,9 +26,10 @@ type gather struct {
 	appHead         int64  // the feed position this run covers
 	token, oldToken string // the remote's new and previous sync tokens
 
-	byItem    map[int64]*Entry
-	byRemote  map[string]*Entry
-	fetchErrs []tidbro.ItemError // remote items that could not be read
+	byItem     map[int64]*Entry
+	byRemote   map[string]*Entry
+	fetchErrs  []tidbro.ItemError // remote items that could not be read
+	unreadable map[string]bool
 	// unconfirmed: some links are marked PendingCreated.
 	unconfirmed bool
 }
@@ -77,7 +78,11 @@ func sortedKeys[K int64 | string, V any](m map[K]V) []K {
 	return ks
 }
 
-func (g *gather) carries(k tidbro.Kind) bool { return slices.Contains(g.p.Kind.PairKinds(), k) }
+// carries reports whether the pair synchronises items of kind k: its
+// collection holds them and the policy includes them.
+func (g *gather) carries(k tidbro.Kind) bool {
+	return slices.Contains(g.p.Kind.PairKinds(), k) && slices.Contains(g.in.Policy.Kinds, k)
+}
 
 func (g *gather) incremental(ctx context.Context) error {
 	st := g.e.Store
@@ -88,14 +93,15 @@ func (g *gather) incremental(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if len(cs) == 0 {
-			break
+		if len(cs) < tidbro.MaxPageSize {
+			since = g.appHead // this page holds the rest of the user's feed
 		}
 		for _, c := range cs {
 			if c.Seq > g.appHead {
+				since = g.appHead // written after this run began: the next run's
 				break
 			}
-			since = c.Seq
+			since = max(since, c.Seq)
 			if !g.carries(c.Item.Kind) {
 				continue
 			}
@@ -378,10 +384,10 @@ func (g *gather) remoteSide(ctx context.Context) error {
 	// Items created after the token are fetched too: their deletion may
 	// never be reported (see tidbro.PendingCreated).
 	for _, en := range g.byItem {
-		if en.Link != nil && en.Link.RemoteID != "" && !slices.Contains(fetch, en.Link.RemoteID) &&
-			(en.AppGone || en.App == nil || en.App.Hash != en.Link.AppHash || en.Link.Pending != "" || en.Decision != "") {
-			fetch = append(fetch, en.Link.RemoteID)
-			g.byRemote[en.Link.RemoteID] = en // a resumed create may have learnt its id just now
+		if en.Link != nil && en.Link.RemoteID != "" &&
+			(en.AppGone || en.App == nil || en.App.Hash != en.Link.AppHash || en.Link.Pending != "" || en.Link.Error != "" || en.Decision != "") {
+			fetch = append(fetch, en.Link.RemoteID) // fetch drops repeats
+			g.byRemote[en.Link.RemoteID] = en       // a resumed create may have learnt its id just now
 		}
 		if en.Link != nil && en.Link.Pending == tidbro.PendingCreated {
 			g.unconfirmed = true
@@ -393,6 +399,9 @@ func (g *gather) remoteSide(ctx context.Context) error {
 	}
 	for _, id := range fetch {
 		r, ok := got[id]
+		if g.unreadable[id] {
+			continue // not read is not gone
+		}
 		if !ok {
 			if en := g.byRemote[id]; en != nil && en.Link != nil {
 				en.RemoteGone = true // listed as changed, gone by the time we asked
@@ -407,6 +416,9 @@ func (g *gather) remoteSide(ctx context.Context) error {
 	}
 	for _, id := range verify {
 		en := g.byRemote[id]
+		if g.unreadable[id] {
+			continue
+		}
 		if r, ok := got[id]; ok {
 			en.Remote = r // not deleted: it moved, maybe out of the window
 		} else {
@@ -543,8 +555,7 @@ func (g *gather) fetch(ctx context.Context, ids []string) (map[string]*tidbro.Re
 			out[it.ID] = it
 		}
 		for _, ie := range errs {
-			g.fetchErrs = append(g.fetchErrs, ie)
-			g.markUnreadable(ie.ID)
+			g.markUnreadable(ie)
 		}
 	}
 	return out, nil
@@ -552,10 +563,17 @@ func (g *gather) fetch(ctx context.Context, ids []string) (map[string]*tidbro.Re
 
 // markUnreadable keeps a linked item that could not be read out of this
 // run: unreadable is not deleted.
-func (g *gather) markUnreadable(id string) {
-	if en := g.byRemote[id]; en != nil && en.Link != nil {
-		en.RemoteGone, en.RemoteLeft = false, true
+func (g *gather) markUnreadable(ie tidbro.ItemError) {
+	if g.unreadable == nil {
+		g.unreadable = map[string]bool{}
 	}
+	g.unreadable[ie.ID] = true
+	if en := g.byRemote[ie.ID]; en != nil && en.Link != nil {
+		// Recorded on the link, so the next run reads it again.
+		en.RemoteGone, en.RemoteLeft, en.ReadErr = false, true, ie.Err
+		return
+	}
+	g.fetchErrs = append(g.fetchErrs, ie)
 }
 
 func uniq(ids []string) []string {

@@ -69,10 +69,10 @@ type jobData struct {
 // Render returns the event groupware should hold for a job.
 func (m *JobMapping) Render(it *tidbro.Item) (*tidbro.Event, error) {
 	ev := cloneEvent(it.Event)
-	if m.compiled == nil {
-		if err := m.Compile(); err != nil {
-			return nil, err
-		}
+	// Render runs concurrently and must not write m: templates are compiled
+	// before (an empty mapping needs none).
+	if m.compiled == nil && (m.Summary != "" || m.Location != "" || m.Description != "" || m.URL != "" || len(m.Categories) > 0) {
+		return nil, fmt.Errorf("job mapping used before Compile")
 	}
 	data := jobData{Event: *it.Event, AppID: it.AppID, Type: it.Type, Owner: it.Owner}
 	exec := func(name string) (string, bool, error) {

@@ -59,6 +59,9 @@ func (in *Input) lead(e *Entry) lead {
 		return lead{"app", "jobs are exported: the app leads"}
 	case in.Policy.Ownership == tidbro.OwnershipOrigin && origin == tidbro.OriginGroupware:
 		return lead{"groupware", "ownership origin: born in groupware"}
+	case in.Policy.Private == tidbro.PrivateBusy && origin == tidbro.OriginGroupware && e.App != nil && e.App.Private():
+		// The app holds only "busy": it must never overwrite the real item.
+		return lead{"groupware", "private groupware item imported as busy only"}
 	case in.Policy.Ownership == tidbro.OwnershipOrigin:
 		return lead{"app", "ownership origin: born in the app"}
 	}
@@ -83,9 +86,9 @@ func importNew(in *Input, e *Entry, l lead) (Op, string) {
 	switch {
 	case in.Policy.Direction == tidbro.DirectionAppToGroupware:
 		return Skip, "direction app-to-groupware: groupware items are not imported"
-	case e.Remote.Kind == tidbro.KindEvent && e.Remote.Event.Private && in.Policy.Private == tidbro.PrivateSkip:
+	case remotePrivate(e) && in.Policy.Private == tidbro.PrivateSkip:
 		return Skip, "private groupware item: policy private skip"
-	case e.Remote.Kind == tidbro.KindEvent && e.Remote.Event.Private && in.Policy.Private == tidbro.PrivateBusy:
+	case remotePrivate(e) && in.Policy.Private == tidbro.PrivateBusy:
 		return CreateApp, "new private groupware item → import as busy only"
 	}
 	return CreateApp, "new in groupware → import"
@@ -102,7 +105,7 @@ func remoteChanged(in *Input, e *Entry, l lead) (Op, string) {
 	if l.side == "app" {
 		return UpdateRemote, "groupware edit of an app-led item is reverted (" + l.why + ")"
 	}
-	if e.Remote.Kind == tidbro.KindEvent && e.Remote.Event.Private && in.Policy.Private == tidbro.PrivateSkip && e.origin() == tidbro.OriginGroupware {
+	if remotePrivate(e) && in.Policy.Private == tidbro.PrivateSkip && e.origin() == tidbro.OriginGroupware {
 		return DeleteApp, "groupware item became private: policy private skip removes it from the app"
 	}
 	return UpdateApp, "changed in groupware → update the app (" + l.why + ")"
@@ -222,4 +225,9 @@ func (e *Entry) String() string {
 		return fmt.Sprintf("link %d/%d", e.Link.PairID, e.Link.ItemID)
 	}
 	return "empty entry"
+}
+
+// remotePrivate reports whether the entry's remote item is marked private.
+func remotePrivate(e *Entry) bool {
+	return e.Remote != nil && e.Remote.Item(e.Remote.Kind).Private()
 }

@@ -65,6 +65,8 @@ type Entry struct {
 	// UnlinkedImport: an app item this pair imported, whose link a crash
 	// lost; it is joined to its groupware item, never exported as new.
 	UnlinkedImport bool
+	// ReadErr: the linked remote item could not be read this run.
+	ReadErr error
 }
 
 // Input is everything the planner decides from.
@@ -80,6 +82,9 @@ type Input struct {
 	// mass-deletion guard; AllowMassDelete lifts the guard for one run.
 	Links           int
 	AllowMassDelete bool
+	// Since: a full run limited to recent changes; what it does not see is
+	// not gone.
+	Since bool
 	// DeferImports: an interrupted create is still unresolved, and its
 	// remote item may be among the new ones; importing now could duplicate
 	// it. Imports wait (the engine keeps the remote token).
@@ -132,6 +137,10 @@ func (in *Input) Plan() Plan {
 func (in *Input) decide(e *Entry) Action {
 	as, rs := in.appState(e), in.remoteState(e)
 	a := Action{Entry: e, AppState: as, RemState: rs}
+	if e.ReadErr != nil {
+		a.Op, a.Rule, a.Err = Skip, "cannot read the remote item", e.ReadErr
+		return a
+	}
 	if in.DeferImports && e.Link == nil && e.App == nil && rs == New {
 		a.Op, a.Rule = Skip, "an interrupted create is unresolved: imports wait for the next run"
 		return a
@@ -154,6 +163,14 @@ func (in *Input) decide(e *Entry) Action {
 		a.Op, a.Rule = Skip, "direction groupware-to-app: groupware is not written ("+a.Rule+")"
 	case in.Policy.Direction == tidbro.DirectionAppToGroupware && writesApp(a.Op):
 		a.Op, a.Rule = Skip, "direction app-to-groupware: the app is not written ("+a.Rule+")"
+	}
+	if writesRemote(a.Op) && a.Op != DeleteRemote && e.App != nil && e.App.Private() && !in.Caps.Private {
+		// It would show there unmarked: keep it out, and take back a copy
+		// made while it was not private.
+		a.Op, a.Rule = Skip, "private app item: the remote cannot mark items private ("+a.Rule+")"
+		if e.Link != nil && e.Link.RemoteID != "" {
+			a.Op = DeleteRemote
+		}
 	}
 	if a.Op == Skip && as == Unchanged && rs == Unchanged && e.Remote != nil &&
 		(e.Remote.ETag != e.Link.RemoteETag || (e.Link.Pending != "" && e.Link.Pending != tidbro.PendingCreated) || e.Link.Error != "") {
@@ -242,6 +259,8 @@ func (in *Input) remoteState(e *Entry) State {
 		return OutOfWindow
 	case e.Link == nil:
 		return New
+	case e.Link.RemoteETag != "" && e.Remote.ETag == e.Link.RemoteETag && e.Link.Pending == "":
+		return Unchanged // the version we last saw: no need to hash it
 	case RemoteHash(e.Remote) != e.Link.RemoteHash:
 		return Changed
 	}
@@ -287,7 +306,24 @@ func (in *Input) massDeletion(actions []Action) string {
 			remoteLive++
 		}
 	}
-	if in.Full && in.Links >= emptySideMin {
+	var appGone, remoteGone int
+	for _, a := range actions {
+		if a.AppState == Deleted && !a.Entry.Departed {
+			appGone++
+		}
+		if a.RemState == Deleted {
+			remoteGone++
+		}
+	}
+	if in.Links >= emptySideMin && !in.Since {
+		if remoteGone == in.Links {
+			return fmt.Sprintf("every one of the %d linked items is gone from groupware: nothing was changed (run with mass deletion allowed to propagate)", in.Links)
+		}
+		if appGone == in.Links {
+			return fmt.Sprintf("every one of the %d linked items is gone from the app: nothing was changed (run with mass deletion allowed to propagate)", in.Links)
+		}
+	}
+	if in.Full && !in.Since && in.Links >= emptySideMin {
 		if appLive == 0 {
 			return fmt.Sprintf("the app side is empty but %d items were linked: nothing was changed (run with mass deletion allowed to propagate)", in.Links)
 		}

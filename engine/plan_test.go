@@ -48,7 +48,7 @@ func entry(t *testing.T, in *Input, app, rem State, kind tidbro.Kind, origin tid
 		e.Remote = r
 	case Changed:
 		e.Remote = r
-		e.Link.RemoteHash = "before"
+		e.Link.RemoteHash, e.Link.RemoteETag = "before", "e1"
 	case Deleted:
 		e.RemoteGone = true
 	case OutOfWindow:
@@ -336,7 +336,7 @@ func TestMassDeletionGuard(t *testing.T) {
 	for range 6 {
 		in.Entries = append(in.Entries, entry(t, in, Unchanged, Deleted, tidbro.KindEvent, tidbro.OriginApp))
 	}
-	if p := in.Plan(); !strings.Contains(p.Stop, "groupware side is empty") {
+	if p := in.Plan(); !strings.Contains(p.Stop, "gone from groupware") {
 		t.Fatalf("an emptied remote did not stop the run: %q", p.Stop)
 	}
 	in = input(policy())
