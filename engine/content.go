@@ -3,7 +3,9 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
+	"time"
 
 	"github.com/tidbro/tidbro"
 )
@@ -88,24 +90,6 @@ func (in *Input) limit(v *tidbro.Item) {
 	in.Caps.Keep(v.Body())
 }
 
-type textField struct {
-	name  string
-	value *string
-}
-
-// textFields are the fields remotes are known to cap.
-func textFields(v *tidbro.Item) []textField {
-	switch {
-	case v.Event != nil:
-		return []textField{{"summary", &v.Event.Summary}, {"location", &v.Event.Location}, {"description", &v.Event.Description}}
-	case v.Task != nil:
-		return []textField{{"summary", &v.Task.Summary}, {"description", &v.Task.Description}}
-	case v.Contact != nil:
-		return []textField{{"displayName", &v.Contact.DisplayName}, {"note", &v.Contact.Note}}
-	}
-	return nil
-}
-
 func setPrivate(v *tidbro.Item, p bool) {
 	switch {
 	case v.Event != nil:
@@ -147,12 +131,8 @@ func (in *Input) importView(r *tidbro.RemoteItem, app *tidbro.Item) *tidbro.Item
 		if app.Kind == tidbro.KindJob {
 			v.Kind = tidbro.KindJob
 		}
-		full := &tidbro.Item{Kind: app.Kind, Event: app.Event, Task: app.Task, Contact: app.Contact}
-		mine := textFields(full)
-		for i, f := range textFields(v) {
-			if n, ok := in.Caps.FieldLimits[f.name]; ok && *f.value == tidbro.Truncate(*mine[i].value, n) {
-				*f.value = *mine[i].value // the remote's value is our own, cut short
-			}
+		if len(in.Caps.FieldLimits) > 0 {
+			in.restoreCut(v, app)
 		}
 		switch {
 		case v.Event != nil && app.Event != nil:
@@ -230,4 +210,64 @@ func merge3(base []byte, app, remote any, preferApp bool) (map[string]json.RawMe
 	}
 	slices.Sort(clashes)
 	return out, clashes, nil
+}
+
+// restoreCut puts the app's full text back wherever the remote holds just
+// what it would have cut the app's value to (Capabilities.Keep), at any
+// depth: an override's summary as much as the event's.
+func (in *Input) restoreCut(v, app *tidbro.Item) {
+	kept, err := in.remoteView(app)
+	if err != nil {
+		return
+	}
+	// v shares nested values with the fetched remote item: copy them first.
+	b, err := json.Marshal(v.Body())
+	if err != nil {
+		return
+	}
+	fresh := &tidbro.Item{Kind: v.Kind}
+	switch {
+	case v.Event != nil:
+		fresh.Event = new(tidbro.Event)
+		err = json.Unmarshal(b, fresh.Event)
+	case v.Task != nil:
+		fresh.Task = new(tidbro.Task)
+		err = json.Unmarshal(b, fresh.Task)
+	default:
+		fresh.Contact = new(tidbro.Contact)
+		err = json.Unmarshal(b, fresh.Contact)
+	}
+	if err != nil {
+		return
+	}
+	v.Event, v.Task, v.Contact = fresh.Event, fresh.Task, fresh.Contact
+	restore(reflect.ValueOf(v.Body()), reflect.ValueOf(kept.Body()), reflect.ValueOf(app.Body()))
+}
+
+func restore(dst, kept, full reflect.Value) {
+	switch dst.Kind() {
+	case reflect.Pointer:
+		if !dst.IsNil() && !kept.IsNil() && !full.IsNil() {
+			restore(dst.Elem(), kept.Elem(), full.Elem())
+		}
+	case reflect.Slice:
+		if dst.Len() == kept.Len() && dst.Len() == full.Len() {
+			for i := range dst.Len() {
+				restore(dst.Index(i), kept.Index(i), full.Index(i))
+			}
+		}
+	case reflect.Struct:
+		if dst.Type() == reflect.TypeFor[time.Time]() {
+			return
+		}
+		for i := range dst.NumField() {
+			if dst.Type().Field(i).IsExported() {
+				restore(dst.Field(i), kept.Field(i), full.Field(i))
+			}
+		}
+	case reflect.String:
+		if dst.String() == kept.String() && kept.String() != full.String() {
+			dst.SetString(full.String()) // the remote's value is our own, cut short
+		}
+	}
 }

@@ -570,7 +570,7 @@ func (g *gather) markUnreadable(ie tidbro.ItemError) {
 	g.unreadable[ie.ID] = true
 	if en := g.byRemote[ie.ID]; en != nil && en.Link != nil {
 		// Recorded on the link, so the next run reads it again.
-		en.RemoteGone, en.RemoteLeft, en.ReadErr = false, true, ie.Err
+		en.RemoteGone, en.RemoteUnread, en.ReadErr = false, true, ie.Err
 		return
 	}
 	g.fetchErrs = append(g.fetchErrs, ie)

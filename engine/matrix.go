@@ -21,21 +21,20 @@ var matrix = map[[2]State]decision{
 	{Deleted, Unchanged}:   appDeleted,
 	{Deleted, OutOfWindow}: appDeleted, // a real app deletion, wherever the remote copy is
 	{Unchanged, Deleted}:   remoteDeleted,
-	{OutOfWindow, Deleted}: remoteDeleted, // a real remote deletion
 	{Deleted, Deleted}:     bothDeleted,
 	{Changed, Deleted}:     appEditRemoteDelete,
 	{Deleted, Changed}:     appDeleteRemoteEdit,
 	{Deleted, Absent}:      bothDeleted, // the remote copy was never made
 	{Changed, Absent}:      exportNew,   // linked, the create never completed
 	{Unchanged, Absent}:    exportNew,
-	// Leaving the window is never a deletion, on either side.
+	// Outside the window nothing is created or imported; a linked item is
+	// compared wherever it is (so the app side of a link is never
+	// out-of-window), and a remote item whose content is unknown is left be.
 	{OutOfWindow, Absent}:      nothing("outside the window"),
 	{Absent, OutOfWindow}:      nothing("outside the window"),
 	{OutOfWindow, New}:         nothing("outside the window"),
 	{New, OutOfWindow}:         nothing("outside the window"),
 	{OutOfWindow, OutOfWindow}: nothing("outside the window"),
-	{OutOfWindow, Unchanged}:   nothing("outside the window"),
-	{OutOfWindow, Changed}:     nothing("outside the window"),
 	{Unchanged, OutOfWindow}:   nothing("outside the window"),
 	{Changed, OutOfWindow}:     nothing("outside the window"),
 }

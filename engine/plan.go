@@ -57,9 +57,9 @@ type Entry struct {
 	Departed bool
 	// Remote is the remote item when it was fetched (new or changed on the
 	// remote, or needed for a decision); nil with a link means unchanged.
-	Remote     *tidbro.RemoteItem
-	RemoteGone bool // the remote deleted it
-	RemoteLeft bool // it left the remote's window: not a deletion
+	Remote       *tidbro.RemoteItem
+	RemoteGone   bool // the remote deleted it
+	RemoteUnread bool // it could not be read this run: not a deletion
 	// Decision is a held deletion's decision, if one was made.
 	Decision string
 	// UnlinkedImport: an app item this pair imported, whose link a crash
@@ -251,8 +251,8 @@ func (in *Input) remoteState(e *Entry) State {
 		return Absent // its create never completed
 	case e.Link != nil && e.RemoteGone:
 		return Deleted
-	case e.RemoteLeft && e.Remote == nil:
-		return OutOfWindow // left the remote's view, content unknown
+	case e.RemoteUnread && e.Remote == nil:
+		return OutOfWindow // content unknown this run: left alone
 	case e.Remote == nil:
 		return Unchanged
 	case e.Link == nil && !e.UnlinkedImport && !in.inWindow(e.Remote.Item(e.Remote.Kind).Span()):

@@ -53,7 +53,7 @@ func entry(t *testing.T, in *Input, app, rem State, kind tidbro.Kind, origin tid
 		e.RemoteGone = true
 	case OutOfWindow:
 		if e.Link != nil {
-			e.RemoteLeft = true
+			e.RemoteUnread = true
 		} else {
 			r.Event = ev("remote", now.AddDate(3, 0, 0))
 			e.Remote = r
@@ -100,7 +100,7 @@ func TestMatrixCoversEveryCell(t *testing.T) {
 	for _, a := range allStates {
 		for _, r := range allStates {
 			linkedApp, linkedRemote := a == Unchanged || a == Changed || a == Deleted, r == Unchanged || r == Changed || r == Deleted
-			if linkedApp && (r == New) || linkedRemote && (a == New || a == Absent) {
+			if linkedApp && (r == New) || linkedRemote && (a == New || a == Absent || a == OutOfWindow) {
 				continue // an unlinked side next to a linked one cannot happen
 			}
 			if _, ok := matrix[[2]State{a, r}]; !ok {
@@ -367,5 +367,28 @@ func TestRemoteViewLeavesTheAppItemAlone(t *testing.T) {
 	}
 	if after := mustJSONb(it.Event); string(after) != string(before) {
 		t.Fatalf("the app item changed:\n%s\n%s", before, after)
+	}
+}
+
+// A cut override summary never replaces the app's full one either.
+func TestImportKeepsFullTextsAtAnyDepth(t *testing.T) {
+	in := input(policy())
+	in.Caps.FieldLimits = map[string]int{"summary": 5}
+	start := now.Add(time.Hour)
+	app := &tidbro.Item{Kind: tidbro.KindEvent, Event: &tidbro.Event{Summary: "A long series", Start: start, End: start.Add(time.Hour),
+		RRule: "FREQ=WEEKLY", Overrides: []tidbro.Event{{Summary: "A long exception", Start: start.Add(7 * 24 * time.Hour)}}}}
+	view, err := in.remoteView(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &tidbro.RemoteItem{ID: "r", Kind: tidbro.KindEvent, Event: view.Event}
+	r.Event.Location = "Room 2" // the groupware user's edit
+	before := mustJSONb(r.Event)
+	got := in.importView(r, app)
+	if got.Event.Summary != "A long series" || got.Event.Overrides[0].Summary != "A long exception" || got.Event.Location != "Room 2" {
+		t.Fatalf("imported %s", mustJSONb(got.Event))
+	}
+	if string(mustJSONb(r.Event)) != string(before) {
+		t.Fatal("importing changed the fetched remote item")
 	}
 }
