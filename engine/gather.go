@@ -166,6 +166,7 @@ func (g *gather) resumeCreates(ctx context.Context) {
 		err := g.resume.createRemote(ctx, &a)
 		if err != nil {
 			g.in.DeferImports = true
+			en.ResumeFailed = true // recorded below; not tried twice in one run
 		}
 		if err != nil {
 			g.resume.fail(ctx, &a, err)

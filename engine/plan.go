@@ -67,6 +67,9 @@ type Entry struct {
 	UnlinkedImport bool
 	// ReadErr: the linked remote item could not be read this run.
 	ReadErr error
+	// ResumeFailed: resuming its interrupted create failed at the start of
+	// this run (and was recorded); the next run tries again.
+	ResumeFailed bool
 }
 
 // Input is everything the planner decides from.
@@ -137,6 +140,10 @@ func (in *Input) Plan() Plan {
 func (in *Input) decide(e *Entry) Action {
 	as, rs := in.appState(e), in.remoteState(e)
 	a := Action{Entry: e, AppState: as, RemState: rs}
+	if e.ResumeFailed {
+		a.Op, a.Rule = Skip, "resuming the interrupted create failed; the next run tries again"
+		return a
+	}
 	if e.ReadErr != nil {
 		a.Op, a.Rule, a.Err = Skip, "cannot read the remote item", e.ReadErr
 		return a
