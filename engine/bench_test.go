@@ -26,7 +26,7 @@ func BenchmarkPlan100k(b *testing.B) {
 		case 0:
 			l.AppHash = "older"
 		case 1:
-			r.Event.Location = "moved"
+			r.Event.Location, r.ETag = "moved", "e2"
 		}
 		in.Entries = append(in.Entries, e)
 	}
