@@ -1,0 +1,385 @@
+// Package ical maps tidbro bodies to and from iCalendar (RFC 5545) and vCard
+// (RFC 6350 and 2426).
+//
+// Time zones: tidbro keeps UTC instants plus an IANA zone name. On decode, a
+// TZID that is an IANA name (or a common Windows name, see windowsZones) is
+// loaded from the zone database and becomes Event.TimeZone. Any other TZID is
+// resolved through the calendar's VTIMEZONE: the STANDARD/DAYLIGHT onset
+// rules (DTSTART, RRULE, RDATE) pick the offset in force; if the rules cannot
+// be evaluated the first TZOFFSETTO is used. TimeZone stays empty then, as the
+// zone has no IANA name. Floating times (no TZID, no Z) are read as UTC and
+// leave TimeZone empty. On encode a VTIMEZONE is generated from Go's zone
+// data for the year of the event's start (see vtimezone).
+package ical
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	goical "github.com/emersion/go-ical"
+	"github.com/teambition/rrule-go"
+)
+
+// ProdID is written into every calendar tidbro produces.
+const ProdID = "-//tidbro//tidbro//EN"
+
+// safely turns a panic in the parsing libraries into an error: bad input
+// from a remote must never take the server down.
+func safely(what string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("ical: invalid %s: %v", what, r)
+	}
+}
+
+func parseCalendar(b []byte) (*goical.Calendar, error) {
+	cal, err := goical.NewDecoder(bytes.NewReader(b)).Decode()
+	if err != nil {
+		return nil, fmt.Errorf("ical: cannot parse iCalendar: %w", err)
+	}
+	return cal, nil
+}
+
+// zones resolves TZIDs of one calendar.
+type zones struct {
+	vtz map[string]*goical.Component
+}
+
+func newZones(cal *goical.Calendar) *zones {
+	z := &zones{vtz: map[string]*goical.Component{}}
+	for _, c := range cal.Children {
+		if c.Name == goical.CompTimezone {
+			if p := c.Props.Get(goical.PropTimezoneID); p != nil {
+				z.vtz[p.Value] = c
+			}
+		}
+	}
+	return z
+}
+
+// windowsZones maps the Windows zone names Outlook and Exchange write most
+// often; others go through their VTIMEZONE.
+var windowsZones = map[string]string{
+	"W. Europe Standard Time":        "Europe/Berlin",
+	"Romance Standard Time":          "Europe/Paris",
+	"Central Europe Standard Time":   "Europe/Budapest",
+	"Central European Standard Time": "Europe/Warsaw",
+	"GMT Standard Time":              "Europe/London",
+	"FLE Standard Time":              "Europe/Kiev",
+	"E. Europe Standard Time":        "Europe/Chisinau",
+	"Russian Standard Time":          "Europe/Moscow",
+	"Eastern Standard Time":          "America/New_York",
+	"Central Standard Time":          "America/Chicago",
+	"Mountain Standard Time":         "America/Denver",
+	"Pacific Standard Time":          "America/Los_Angeles",
+	"Tokyo Standard Time":            "Asia/Tokyo",
+	"China Standard Time":            "Asia/Shanghai",
+	"India Standard Time":            "Asia/Kolkata",
+	"AUS Eastern Standard Time":      "Australia/Sydney",
+	"UTC":                            "UTC",
+}
+
+// ianaName returns the IANA zone for a TZID, if there is one.
+func ianaName(tzid string) (string, *time.Location) {
+	tzid = strings.TrimPrefix(tzid, "/") // "globally unique" TZIDs
+	if n, ok := windowsZones[tzid]; ok {
+		tzid = n
+	}
+	if tzid == "" || tzid == "Local" || strings.Contains(tzid, "..") {
+		return "", nil
+	}
+	loc, err := time.LoadLocation(tzid)
+	if err != nil {
+		return "", nil
+	}
+	return tzid, loc
+}
+
+// parseTime reads one date or date-time value with the parameters of its
+// property. It returns the instant, whether it is a date, and the IANA zone.
+func (z *zones) parseTime(value string, params goical.Params) (t time.Time, date bool, zone string, err error) {
+	value = strings.TrimSpace(value)
+	if i := strings.IndexByte(value, '/'); i >= 0 { // a PERIOD: its start
+		value = value[:i]
+	}
+	if strings.EqualFold(params.Get(goical.ParamValue), "DATE") || len(value) == 8 {
+		t, err = time.Parse("20060102", value)
+		return t, true, "", err
+	}
+	if strings.HasSuffix(value, "Z") {
+		t, err = time.Parse("20060102T150405Z", value)
+		return t, false, "", err
+	}
+	local, err := time.Parse("20060102T150405", value)
+	if err != nil {
+		return t, false, "", err
+	}
+	tzid := params.Get(goical.ParamTimezoneID)
+	if tzid == "" {
+		return local, false, "", nil // floating: read as UTC
+	}
+	if name, loc := ianaName(tzid); loc != nil {
+		t = time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), local.Second(), 0, loc)
+		return t.UTC(), false, name, nil
+	}
+	vtz := z.vtz[tzid]
+	if vtz == nil {
+		return t, false, "", fmt.Errorf("unknown time zone %q (not an IANA name and no VTIMEZONE)", tzid)
+	}
+	off, err := vtimezoneOffset(vtz, local)
+	if err != nil {
+		return t, false, "", fmt.Errorf("time zone %q: %w", tzid, err)
+	}
+	return local.Add(-off), false, "", nil
+}
+
+// vtimezoneOffset returns the UTC offset in force at the local wall time
+// (given as if it were UTC): that of the latest STANDARD or DAYLIGHT onset
+// not after it. Onsets are compared in wall time, which is off by the DST
+// delta for an hour around each transition; that is accepted.
+func vtimezoneOffset(vtz *goical.Component, local time.Time) (time.Duration, error) {
+	var best time.Time
+	var bestOff, firstOff time.Duration
+	found := false
+	for _, obs := range vtz.Children {
+		if obs.Name != goical.CompTimezoneStandard && obs.Name != goical.CompTimezoneDaylight {
+			continue
+		}
+		to := obs.Props.Get(goical.PropTimezoneOffsetTo)
+		if to == nil {
+			continue
+		}
+		off, err := parseOffset(to.Value)
+		if err != nil {
+			return 0, err
+		}
+		if !found && firstOff == 0 {
+			firstOff = off
+		}
+		dtp := obs.Props.Get(goical.PropDateTimeStart)
+		if dtp == nil {
+			continue
+		}
+		start, err := time.Parse("20060102T150405", dtp.Value)
+		if err != nil {
+			continue
+		}
+		onsets := []time.Time{start}
+		if rp := obs.Props.Get(goical.PropRecurrenceRule); rp != nil {
+			if opt, err := rrule.StrToROption(rp.Value); err == nil {
+				opt.Dtstart = start
+				if opt.Until.After(start) && strings.HasSuffix(rp.Value, "Z") {
+					opt.Until = opt.Until.Add(off) // UNTIL is UTC; compare in wall time
+				}
+				if r, err := rrule.NewRRule(*opt); err == nil {
+					if t := r.Before(local, true); !t.IsZero() {
+						onsets = append(onsets, t)
+					}
+				}
+			}
+		}
+		for _, rd := range obs.Props.Values(goical.PropRecurrenceDates) {
+			for _, v := range strings.Split(rd.Value, ",") {
+				if t, err := time.Parse("20060102T150405", v); err == nil {
+					onsets = append(onsets, t)
+				}
+			}
+		}
+		for _, t := range onsets {
+			if !t.After(local) && (!found || t.After(best)) {
+				best, bestOff, found = t, off, true
+			}
+		}
+	}
+	if !found {
+		if firstOff != 0 {
+			return firstOff, nil
+		}
+		return 0, fmt.Errorf("VTIMEZONE has no usable STANDARD or DAYLIGHT offset")
+	}
+	return bestOff, nil
+}
+
+// parseOffset reads a UTC-OFFSET such as "+0200" or "-053000".
+func parseOffset(s string) (time.Duration, error) {
+	if len(s) != 5 && len(s) != 7 || (s[0] != '+' && s[0] != '-') {
+		return 0, fmt.Errorf("bad UTC offset %q", s)
+	}
+	var h, m, sec int
+	if _, err := fmt.Sscanf(s[1:5], "%02d%02d", &h, &m); err != nil {
+		return 0, fmt.Errorf("bad UTC offset %q", s)
+	}
+	if len(s) == 7 {
+		if _, err := fmt.Sscanf(s[5:], "%02d", &sec); err != nil {
+			return 0, fmt.Errorf("bad UTC offset %q", s)
+		}
+	}
+	d := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second
+	if s[0] == '-' {
+		d = -d
+	}
+	return d, nil
+}
+
+func formatOffset(sec int) string {
+	sign := '+'
+	if sec < 0 {
+		sign, sec = '-', -sec
+	}
+	if sec%60 != 0 {
+		return fmt.Sprintf("%c%02d%02d%02d", sign, sec/3600, sec/60%60, sec%60)
+	}
+	return fmt.Sprintf("%c%02d%02d", sign, sec/3600, sec/60%60)
+}
+
+// vtimezone builds a VTIMEZONE for loc from the transitions of the given
+// year, each as a yearly rule on its weekday of the month. Zones whose rules
+// changed in other years are right for that year only; clients that know
+// the IANA name (most) use their own data anyway.
+func vtimezone(name string, loc *time.Location, year int) *goical.Component {
+	tz := goical.NewComponent(goical.CompTimezone)
+	tz.Props.SetText(goical.PropTimezoneID, name)
+	t := time.Date(year, 1, 1, 0, 0, 0, 0, loc)
+	for {
+		_, end := t.ZoneBounds()
+		if end.IsZero() || end.Year() > year {
+			break
+		}
+		_, fromOff := t.Zone()
+		t = end
+		abbr, toOff := t.Zone()
+		kind := goical.CompTimezoneStandard
+		if t.IsDST() {
+			kind = goical.CompTimezoneDaylight
+		}
+		wall := end.In(time.FixedZone("", fromOff))
+		obs := goical.NewComponent(kind)
+		obs.Props.SetText(goical.PropDateTimeStart, wall.Format("20060102T150405"))
+		obs.Props.SetText(goical.PropTimezoneOffsetFrom, formatOffset(fromOff))
+		obs.Props.SetText(goical.PropTimezoneOffsetTo, formatOffset(toOff))
+		obs.Props.SetText(goical.PropTimezoneName, abbr)
+		week := (wall.Day()-1)/7 + 1
+		if wall.AddDate(0, 0, 7).Month() != wall.Month() {
+			week = -1
+		}
+		day := strings.ToUpper(wall.Weekday().String()[:2])
+		rr := goical.NewProp(goical.PropRecurrenceRule)
+		rr.Value = fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", wall.Month(), week, day)
+		obs.Props.Set(rr)
+		tz.Children = append(tz.Children, obs)
+	}
+	if len(tz.Children) == 0 { // no transitions: one fixed offset
+		abbr, off := t.Zone()
+		obs := goical.NewComponent(goical.CompTimezoneStandard)
+		obs.Props.SetText(goical.PropDateTimeStart, "19700101T000000")
+		obs.Props.SetText(goical.PropTimezoneOffsetFrom, formatOffset(off))
+		obs.Props.SetText(goical.PropTimezoneOffsetTo, formatOffset(off))
+		obs.Props.SetText(goical.PropTimezoneName, abbr)
+		tz.Children = append(tz.Children, obs)
+	}
+	return tz
+}
+
+// timeProp writes a date, a zoned local time or a UTC time.
+func timeProp(name string, t time.Time, allDay bool, loc *time.Location, tzid string) *goical.Prop {
+	p := goical.NewProp(name)
+	switch {
+	case allDay:
+		p.Params.Set(goical.ParamValue, "DATE")
+		p.Value = t.UTC().Format("20060102")
+	case loc != nil:
+		p.Params.Set(goical.ParamTimezoneID, tzid)
+		p.Value = t.In(loc).Format("20060102T150405")
+	default:
+		p.Value = t.UTC().Format("20060102T150405Z")
+	}
+	return p
+}
+
+func text(props goical.Props, name string) string {
+	p := props.Get(name)
+	if p == nil {
+		return ""
+	}
+	s, err := p.Text()
+	if err != nil {
+		return p.Value
+	}
+	return s
+}
+
+func setText(props goical.Props, name, v string) {
+	props.Del(name)
+	if v != "" {
+		props.SetText(name, v)
+	}
+}
+
+func categories(props goical.Props) []string {
+	var out []string
+	for _, p := range props.Values(goical.PropCategories) {
+		l, _ := p.TextList()
+		for _, c := range l {
+			if c = strings.TrimSpace(c); c != "" {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func setCategories(props goical.Props, c []string) {
+	props.Del(goical.PropCategories)
+	if len(c) > 0 {
+		p := goical.NewProp(goical.PropCategories)
+		p.SetTextList(c)
+		props.Set(p)
+	}
+}
+
+// newCalendar starts from raw's calendar, keeping its properties and the
+// components not in drop, or from an empty one.
+func newCalendar(raw []byte, drop ...string) (*goical.Calendar, []*goical.Component, *zones, error) {
+	cal := goical.NewCalendar()
+	var old []*goical.Component
+	z := newZones(cal)
+	if len(raw) > 0 {
+		c, err := parseCalendar(raw)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("raw: %w", err)
+		}
+		cal, z = c, newZones(c)
+		kids := cal.Children
+		cal.Children = nil
+		for _, k := range kids {
+			switch {
+			case k.Name == goical.CompTimezone:
+			case contains(drop, k.Name):
+				old = append(old, k)
+			default:
+				cal.Children = append(cal.Children, k)
+			}
+		}
+	}
+	cal.Props.SetText(goical.PropVersion, "2.0")
+	cal.Props.SetText(goical.PropProductID, ProdID)
+	return cal, old, z, nil
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func encodeCalendar(cal *goical.Calendar) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := goical.NewEncoder(&buf).Encode(cal); err != nil {
+		return nil, fmt.Errorf("ical: %w", err)
+	}
+	return buf.Bytes(), nil
+}
