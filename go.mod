@@ -4,6 +4,10 @@ go 1.26.8
 
 // Direct dependencies; each one earns its place (see README, "Design").
 require (
+	// iCalendar (RFC 5545) parsing and writing, for the CalDAV connector and DAV server.
+	github.com/emersion/go-ical v0.0.0-20250329121855-f41e73efc392
+	// vCard (RFC 6350 / 2426) parsing and writing, for CardDAV.
+	github.com/emersion/go-vcard v0.0.0-20260618161152-d854b7e0e2d3
 	// PostgreSQL driver, used through database/sql so both stores share one implementation.
 	github.com/jackc/pgx/v5 v5.12.0
 	// RFC 5545 recurrence rules: validation and expansion for window queries.
@@ -14,8 +18,6 @@ require (
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
-	github.com/emersion/go-ical v0.0.0-20250329121855-f41e73efc392 // indirect
-	github.com/emersion/go-vcard v0.0.0-20260618161152-d854b7e0e2d3 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect

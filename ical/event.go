@@ -51,8 +51,12 @@ func DecodeEvent(b []byte) (ev *tidbro.Event, err error) {
 		if err != nil {
 			return nil, err
 		}
+		if c.Props.Get(goical.PropDateTimeEnd) == nil && c.Props.Get(goical.PropDuration) == nil {
+			o.End = o.Start.Add(ev.End.Sub(ev.Start)) // an override keeps the series' length
+		}
+		o.UID = "" // UID and zone are the series'
 		if o.TimeZone == ev.TimeZone {
-			o.TimeZone = "" // inherited from the series
+			o.TimeZone = ""
 		}
 		ev.Overrides = append(ev.Overrides, *o)
 	}
@@ -258,7 +262,7 @@ func EncodeEvent(ev *tidbro.Event, raw []byte) (out []byte, err error) {
 	}
 	uid := ev.UID
 	if uid == "" {
-		return nil, errors.New("ical: event has no UID")
+		uid = newUID() // iCalendar requires one; callers should store it back
 	}
 	cal.Children = append(cal.Children, encodeVEvent(ev, prev[""], uid, loc, ev.TimeZone, ev.AllDay))
 	for i := range ev.Overrides {
@@ -270,7 +274,13 @@ func EncodeEvent(ev *tidbro.Event, raw []byte) (out []byte, err error) {
 		c.Props.Set(timeProp(goical.PropRecurrenceID, *o.RecurrenceID, ev.AllDay, loc, ev.TimeZone))
 		cal.Children = append(cal.Children, c)
 	}
-	return encodeCalendar(cal)
+	out, err = encodeCalendar(cal)
+	if err != nil && len(raw) > 0 {
+		// raw itself breaks the rules (say, two SEQUENCEs): write what tidbro
+		// knows rather than fail the sync.
+		return EncodeEvent(ev, nil)
+	}
+	return out, err
 }
 
 // encodeVEvent writes one VEVENT onto a copy of prev (or a new one). Times
@@ -298,6 +308,17 @@ func encodeVEvent(ev *tidbro.Event, prev *goical.Component, uid string, loc *tim
 	setText(c.Props, goical.PropSummary, ev.Summary)
 	setText(c.Props, goical.PropDescription, ev.Description)
 	setText(c.Props, goical.PropLocation, ev.Location)
+	if prev != nil { // keep LANGUAGE, ALTREP and the like on rewritten texts
+		for _, name := range []string{goical.PropSummary, goical.PropDescription, goical.PropLocation} {
+			if p, q := c.Props.Get(name), prev.Props.Get(name); p != nil && q != nil {
+				for k, v := range q.Params {
+					if k != goical.ParamValue {
+						p.Params[k] = v
+					}
+				}
+			}
+		}
+	}
 	if ev.URL != "" {
 		p := goical.NewProp(goical.PropURL)
 		p.Value = ev.URL
@@ -328,7 +349,7 @@ func encodeVEvent(ev *tidbro.Event, prev *goical.Component, uid string, loc *tim
 			transp = "TRANSPARENT"
 		}
 		c.Props.SetText(goical.PropTransparency, transp)
-		c.Props.SetText(busyStatusProp, strings.ToUpper(ev.ShowAs))
+		setRaw(c.Props, busyStatusProp, strings.ToUpper(ev.ShowAs))
 	}
 	setCategories(c.Props, ev.Categories)
 	if ev.Organizer != nil {

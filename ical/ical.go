@@ -4,16 +4,29 @@
 // Time zones: tidbro keeps UTC instants plus an IANA zone name. On decode, a
 // TZID that is an IANA name (or a common Windows name, see windowsZones) is
 // loaded from the zone database and becomes Event.TimeZone. Any other TZID is
-// resolved through the calendar's VTIMEZONE: the STANDARD/DAYLIGHT onset
-// rules (DTSTART, RRULE, RDATE) pick the offset in force; if the rules cannot
-// be evaluated the first TZOFFSETTO is used. TimeZone stays empty then, as the
-// zone has no IANA name. Floating times (no TZID, no Z) are read as UTC and
-// leave TimeZone empty. On encode a VTIMEZONE is generated from Go's zone
-// data for the year of the event's start (see vtimezone).
+// resolved through the calendar's VTIMEZONE: the STANDARD/DAYLIGHT onsets
+// (DTSTART, yearly RRULE, RDATE) pick the offset in force, and before the
+// first onset its TZOFFSETFROM holds. TimeZone stays empty then, as the zone
+// has no IANA name. A TZID with neither is an error. Floating times (no TZID,
+// no Z) are read as UTC and leave TimeZone empty. All-day values are dates at
+// midnight UTC, DTEND exclusive; an all-day event's TimeZone is not written.
+//
+// On encode, times are written with TZID=Event.TimeZone plus a VTIMEZONE
+// generated from Go's zone data, holding the transitions of the year of the
+// start as yearly rules (right for zones whose rules have not changed since;
+// clients that know the IANA name use their own data anyway). Without a
+// TimeZone, times are written in UTC.
+//
+// Encoding from raw (the remote's previous version) keeps what tidbro does
+// not model: calendar properties, other components, unknown and X-
+// properties, vCard fields and Apple item groups. Not mapped: Event.Extra,
+// Task.Extra, Task.Assignee, Contact.Extra; alarm RELATED=END (read as
+// relative to the start); attendee parameters beyond CN, ROLE and PARTSTAT.
 package ical
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"time"
@@ -99,6 +112,14 @@ func ianaName(tzid string) (string, *time.Location) {
 // parseTime reads one date or date-time value with the parameters of its
 // property. It returns the instant, whether it is a date, and the IANA zone.
 func (z *zones) parseTime(value string, params goical.Params) (t time.Time, date bool, zone string, err error) {
+	t, date, zone, err = z.parseTime1(value, params)
+	if err == nil && (t.Year() < 2 || t.Year() > 9998) {
+		err = fmt.Errorf("%q is out of range", value) // it could not be written back
+	}
+	return t, date, zone, err
+}
+
+func (z *zones) parseTime1(value string, params goical.Params) (t time.Time, date bool, zone string, err error) {
 	value = strings.TrimSpace(value)
 	if i := strings.IndexByte(value, '/'); i >= 0 { // a PERIOD: its start
 		value = value[:i]
@@ -139,14 +160,14 @@ func (z *zones) parseTime(value string, params goical.Params) (t time.Time, date
 // not after it. Onsets are compared in wall time, which is off by the DST
 // delta for an hour around each transition; that is accepted.
 func vtimezoneOffset(vtz *goical.Component, local time.Time) (time.Duration, error) {
-	var best time.Time
+	var best, first time.Time
 	var bestOff, firstOff time.Duration
-	found := false
+	found, any := false, false
 	for _, obs := range vtz.Children {
 		if obs.Name != goical.CompTimezoneStandard && obs.Name != goical.CompTimezoneDaylight {
 			continue
 		}
-		to := obs.Props.Get(goical.PropTimezoneOffsetTo)
+		to, from := obs.Props.Get(goical.PropTimezoneOffsetTo), obs.Props.Get(goical.PropTimezoneOffsetFrom)
 		if to == nil {
 			continue
 		}
@@ -154,8 +175,11 @@ func vtimezoneOffset(vtz *goical.Component, local time.Time) (time.Duration, err
 		if err != nil {
 			return 0, err
 		}
-		if !found && firstOff == 0 {
-			firstOff = off
+		before := off
+		if from != nil {
+			if before, err = parseOffset(from.Value); err != nil {
+				return 0, err
+			}
 		}
 		dtp := obs.Props.Get(goical.PropDateTimeStart)
 		if dtp == nil {
@@ -165,12 +189,23 @@ func vtimezoneOffset(vtz *goical.Component, local time.Time) (time.Duration, err
 		if err != nil {
 			continue
 		}
+		if !any || start.Before(first) { // before every onset, the first one's TZOFFSETFROM holds
+			first, firstOff, any = start, before, true
+		}
 		onsets := []time.Time{start}
 		if rp := obs.Props.Get(goical.PropRecurrenceRule); rp != nil {
-			if opt, err := rrule.StrToROption(rp.Value); err == nil {
+			// Only plain yearly rules (what zones use): anything finer could make
+			// a hostile VTIMEZONE expand for minutes.
+			opt, err := rrule.StrToROption(rp.Value)
+			if err == nil && opt.Freq == rrule.YEARLY && opt.Interval <= 1 && len(opt.Byhour)+len(opt.Byminute)+len(opt.Bysecond) == 0 {
 				opt.Dtstart = start
-				if opt.Until.After(start) && strings.HasSuffix(rp.Value, "Z") {
-					opt.Until = opt.Until.Add(off) // UNTIL is UTC; compare in wall time
+				// rrule-go stops iterating after a few hundred years, and Outlook
+				// starts its rules in 1601: move a yearly, uncounted rule closer.
+				if y := local.Year() - 2; opt.Freq == rrule.YEARLY && opt.Count == 0 && start.Year() < y {
+					opt.Dtstart = start.AddDate(y-start.Year(), 0, 0)
+				}
+				if !opt.Until.IsZero() {
+					opt.Until = opt.Until.Add(before) // UNTIL is UTC; compare in wall time
 				}
 				if r, err := rrule.NewRRule(*opt); err == nil {
 					if t := r.Before(local, true); !t.IsZero() {
@@ -192,13 +227,13 @@ func vtimezoneOffset(vtz *goical.Component, local time.Time) (time.Duration, err
 			}
 		}
 	}
-	if !found {
-		if firstOff != 0 {
-			return firstOff, nil
-		}
-		return 0, fmt.Errorf("VTIMEZONE has no usable STANDARD or DAYLIGHT offset")
+	switch {
+	case found:
+		return bestOff, nil
+	case any:
+		return firstOff, nil
 	}
-	return bestOff, nil
+	return 0, fmt.Errorf("VTIMEZONE has no usable STANDARD or DAYLIGHT onset")
 }
 
 // parseOffset reads a UTC-OFFSET such as "+0200" or "-053000".
@@ -239,7 +274,7 @@ func formatOffset(sec int) string {
 // the IANA name (most) use their own data anyway.
 func vtimezone(name string, loc *time.Location, year int) *goical.Component {
 	tz := goical.NewComponent(goical.CompTimezone)
-	tz.Props.SetText(goical.PropTimezoneID, name)
+	setRaw(tz.Props, goical.PropTimezoneID, name)
 	t := time.Date(year, 1, 1, 0, 0, 0, 0, loc)
 	for {
 		_, end := t.ZoneBounds()
@@ -255,27 +290,25 @@ func vtimezone(name string, loc *time.Location, year int) *goical.Component {
 		}
 		wall := end.In(time.FixedZone("", fromOff))
 		obs := goical.NewComponent(kind)
-		obs.Props.SetText(goical.PropDateTimeStart, wall.Format("20060102T150405"))
-		obs.Props.SetText(goical.PropTimezoneOffsetFrom, formatOffset(fromOff))
-		obs.Props.SetText(goical.PropTimezoneOffsetTo, formatOffset(toOff))
-		obs.Props.SetText(goical.PropTimezoneName, abbr)
+		setRaw(obs.Props, goical.PropDateTimeStart, wall.Format("20060102T150405"))
+		setRaw(obs.Props, goical.PropTimezoneOffsetFrom, formatOffset(fromOff))
+		setRaw(obs.Props, goical.PropTimezoneOffsetTo, formatOffset(toOff))
+		setRaw(obs.Props, goical.PropTimezoneName, abbr)
 		week := (wall.Day()-1)/7 + 1
 		if wall.AddDate(0, 0, 7).Month() != wall.Month() {
 			week = -1
 		}
 		day := strings.ToUpper(wall.Weekday().String()[:2])
-		rr := goical.NewProp(goical.PropRecurrenceRule)
-		rr.Value = fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", wall.Month(), week, day)
-		obs.Props.Set(rr)
+		setRaw(obs.Props, goical.PropRecurrenceRule, fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", wall.Month(), week, day))
 		tz.Children = append(tz.Children, obs)
 	}
 	if len(tz.Children) == 0 { // no transitions: one fixed offset
 		abbr, off := t.Zone()
 		obs := goical.NewComponent(goical.CompTimezoneStandard)
-		obs.Props.SetText(goical.PropDateTimeStart, "19700101T000000")
-		obs.Props.SetText(goical.PropTimezoneOffsetFrom, formatOffset(off))
-		obs.Props.SetText(goical.PropTimezoneOffsetTo, formatOffset(off))
-		obs.Props.SetText(goical.PropTimezoneName, abbr)
+		setRaw(obs.Props, goical.PropDateTimeStart, "19700101T000000")
+		setRaw(obs.Props, goical.PropTimezoneOffsetFrom, formatOffset(off))
+		setRaw(obs.Props, goical.PropTimezoneOffsetTo, formatOffset(off))
+		setRaw(obs.Props, goical.PropTimezoneName, abbr)
 		tz.Children = append(tz.Children, obs)
 	}
 	return tz
@@ -307,6 +340,13 @@ func text(props goical.Props, name string) string {
 		return p.Value
 	}
 	return s
+}
+
+// setRaw sets a property without the VALUE=TEXT that Props.SetText adds.
+func setRaw(props goical.Props, name, v string) {
+	p := goical.NewProp(name)
+	p.Value = v
+	props.Set(p)
 }
 
 func setText(props goical.Props, name, v string) {
@@ -367,6 +407,11 @@ func newCalendar(raw []byte, drop ...string) (*goical.Calendar, []*goical.Compon
 	return cal, old, z, nil
 }
 
+// newUID makes a UID for a body that has none.
+func newUID() string {
+	return rand.Text() + "@tidbro"
+}
+
 func contains(l []string, s string) bool {
 	for _, x := range l {
 		if x == s {
@@ -376,7 +421,29 @@ func contains(l []string, s string) bool {
 	return false
 }
 
+// noBreaks drops line breaks the encoder refuses (escaped TEXT has none
+// left; a stray CR in a UID or URL from a sloppy remote can).
+var noBreaks = strings.NewReplacer("\r", "", "\n", " ")
+
+func clean(c *goical.Component) {
+	for _, ps := range c.Props {
+		for i := range ps {
+			ps[i].Value = noBreaks.Replace(ps[i].Value)
+			for k, vs := range ps[i].Params {
+				for j := range vs {
+					vs[j] = noBreaks.Replace(vs[j])
+				}
+				ps[i].Params[k] = vs
+			}
+		}
+	}
+	for _, k := range c.Children {
+		clean(k)
+	}
+}
+
 func encodeCalendar(cal *goical.Calendar) ([]byte, error) {
+	clean(cal.Component)
 	var buf bytes.Buffer
 	if err := goical.NewEncoder(&buf).Encode(cal); err != nil {
 		return nil, fmt.Errorf("ical: %w", err)

@@ -88,8 +88,12 @@ var taskProps = []string{
 // tidbro does not model (as EncodeEvent does).
 func EncodeTask(t *tidbro.Task, raw []byte) (out []byte, err error) {
 	defer safely("raw calendar", &err)
-	if t == nil || t.UID == "" {
-		return nil, errors.New("ical: task has no UID")
+	if t == nil {
+		return nil, errors.New("ical: no task")
+	}
+	uid := t.UID
+	if uid == "" {
+		uid = newUID()
 	}
 	cal, old, _, err := newCalendar(raw, goical.CompToDo)
 	if err != nil {
@@ -114,10 +118,12 @@ func EncodeTask(t *tidbro.Task, raw []byte) (out []byte, err error) {
 		year := time.Now().Year()
 		if t.Due != nil {
 			year = t.Due.In(l).Year()
+		} else if t.Start != nil {
+			year = t.Start.In(l).Year()
 		}
 		cal.Children = append(cal.Children, vtimezone(name, loc, year))
 	}
-	c.Props.SetText(goical.PropUID, t.UID)
+	c.Props.SetText(goical.PropUID, uid)
 	c.Props.SetDateTime(goical.PropDateTimeStamp, time.Now().UTC().Truncate(time.Second))
 	if t.Start != nil {
 		c.Props.Set(timeProp(goical.PropDateTimeStart, *t.Start, t.AllDay, loc, t.TimeZone))
@@ -137,15 +143,19 @@ func EncodeTask(t *tidbro.Task, raw []byte) (out []byte, err error) {
 		c.Props.Set(p)
 	}
 	if t.Priority != 0 {
-		c.Props.SetText(goical.PropPriority, strconv.Itoa(t.Priority))
+		setRaw(c.Props, goical.PropPriority, strconv.Itoa(t.Priority))
 	}
 	if t.Percent != 0 {
-		c.Props.SetText(goical.PropPercentComplete, strconv.Itoa(t.Percent))
+		setRaw(c.Props, goical.PropPercentComplete, strconv.Itoa(t.Percent))
 	}
 	if t.Private {
 		c.Props.SetText(goical.PropClass, "PRIVATE")
 	}
 	setCategories(c.Props, t.Categories)
 	cal.Children = append(cal.Children, c)
-	return encodeCalendar(cal)
+	out, err = encodeCalendar(cal)
+	if err != nil && len(raw) > 0 {
+		return EncodeTask(t, nil) // raw breaks the rules: keep only what tidbro knows
+	}
+	return out, err
 }

@@ -61,8 +61,12 @@ func DecodeContact(b []byte) (c *tidbro.Contact, err error) {
 			}
 		}
 	}
-	if bd := card.Value(vcard.FieldBirthday); bd != "" {
-		c.Birthday = birthday(bd)
+	if f := card.Get(vcard.FieldBirthday); f != nil {
+		c.Birthday = birthday(f.Value)
+		// Apple writes year-less birthdays in 3.0 as 1604-MM-DD;X-APPLE-OMIT-YEAR=1604.
+		if y := f.Params.Get(appleOmitYear); y != "" && strings.HasPrefix(c.Birthday, y+"-") {
+			c.Birthday = "--" + c.Birthday[len(y)+1:]
+		}
 	}
 	if f := card.Get(vcard.FieldPhoto); f != nil {
 		c.Photo, err = photo(f)
@@ -96,14 +100,17 @@ func preferred(f *vcard.Field) bool {
 	return f.Params.HasType("pref") || f.Params.Get(vcard.ParamPreferred) != ""
 }
 
+const appleOmitYear = "X-APPLE-OMIT-YEAR"
+
 var bdayRE = regexp.MustCompile(`^(\d{4}|--)-?(\d{2})-?(\d{2})`)
 
 // birthday normalises 19850412, 1985-04-12, --0412 and date-times to
-// YYYY-MM-DD or --MM-DD; other text is kept as given.
+// YYYY-MM-DD or --MM-DD. Free text ("circa 1800", allowed in 4.0) is
+// dropped: tidbro's Birthday is a date.
 func birthday(s string) string {
 	m := bdayRE.FindStringSubmatch(s)
 	if m == nil {
-		return s
+		return ""
 	}
 	if m[1] == "--" {
 		return "--" + m[2] + "-" + m[3]
@@ -158,6 +165,7 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 	}
 	card := vcard.Card{}
 	version := "4.0"
+	groups := map[string]string{} // Apple groups items with their labels (item1.EMAIL, item1.X-ABLabel)
 	if len(raw) > 0 {
 		old, err := vcard.NewDecoder(bytes.NewReader(raw)).Decode()
 		if err != nil {
@@ -169,6 +177,11 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 		for k, v := range old {
 			if !contains(contactFields, k) {
 				card[k] = v
+			}
+			for _, f := range v {
+				if f.Group != "" {
+					groups[k+"\x00"+f.Value] = f.Group
+				}
 			}
 		}
 	}
@@ -225,7 +238,12 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 		add(vcard.FieldURL, u)
 	}
 	add(vcard.FieldNote, c.Note)
-	add(vcard.FieldBirthday, c.Birthday)
+	if bd, ok := strings.CutPrefix(c.Birthday, "--"); ok && v3 {
+		// 3.0 has no year-less dates; Apple's convention is understood widely.
+		card.Add(vcard.FieldBirthday, &vcard.Field{Value: "1604-" + bd, Params: vcard.Params{appleOmitYear: {"1604"}}})
+	} else {
+		add(vcard.FieldBirthday, c.Birthday)
+	}
 	if p := c.Photo; p != nil {
 		f := &vcard.Field{Params: vcard.Params{}}
 		switch {
@@ -248,6 +266,11 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 	}
 	if c.Private {
 		card.SetValue("CLASS", "PRIVATE")
+	}
+	for _, k := range []string{vcard.FieldEmail, vcard.FieldTelephone, vcard.FieldAddress, vcard.FieldURL} {
+		for _, f := range card[k] {
+			f.Group = groups[k+"\x00"+f.Value]
+		}
 	}
 	var buf bytes.Buffer
 	if err := vcard.NewEncoder(&buf).Encode(card); err != nil {

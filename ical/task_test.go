@@ -1,0 +1,62 @@
+package ical
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tidbro/tidbro"
+)
+
+func TestDecodeTask(t *testing.T) {
+	raw := read(t, "task.ics")
+	got, err := DecodeTask(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &tidbro.Task{
+		UID: "20240301T100000Z-task-1@example.com", Summary: "Submit tax return", Description: "Forms in the blue folder",
+		Start: ptr(utc("2024-04-01T07:00:00Z")), Due: ptr(utc("2024-05-02T15:00:00Z")), TimeZone: "Europe/Stockholm",
+		Status: "in-process", Percent: 40, Priority: 1, Categories: []string{"Home", "Finance"}, Private: true,
+	}
+	same(t, got, want)
+
+	got.Summary = "Edited"
+	b, err := EncodeTask(got, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "X-APPLE-SORT-ORDER:12345") || !strings.Contains(string(b), "CREATED:20240301T100000Z") {
+		t.Errorf("unknown properties lost:\n%s", b)
+	}
+}
+
+func TestTaskRoundTrip(t *testing.T) {
+	tests := []tidbro.Task{
+		{UID: "t1", Summary: "Plain"},
+		{UID: "t2", Summary: "Dated", AllDay: true, Start: ptr(utc("2024-06-01T00:00:00Z")), Due: ptr(utc("2024-06-03T00:00:00Z")),
+			Completed: ptr(utc("2024-06-02T10:11:12Z")), Status: "completed", Percent: 100, Priority: 9, URL: "https://example.com/t2"},
+		{UID: "t3", Due: ptr(utc("2024-11-05T16:00:00Z")), TimeZone: "America/New_York", Categories: []string{"a", "b"}, Private: true, Status: "cancelled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.UID, func(t *testing.T) {
+			b, err := EncodeTask(&tt, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeTask(b)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, b)
+			}
+			same(t, got, &tt)
+		})
+	}
+}
+
+func TestDecodeTaskErrors(t *testing.T) {
+	for _, in := range []string{"", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:e\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:e\r\nDUE:tomorrow\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"} {
+		if _, err := DecodeTask([]byte(in)); err == nil {
+			t.Errorf("%q: no error", in)
+		}
+	}
+}
