@@ -136,6 +136,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 // normalize brings times to their canonical form, so that equal content
 // hashes equally: whole seconds, and dates at midnight UTC for all-day events.
 func (e *Event) normalize() {
+	e.RRule = NormalizeRRule(e.RRule)
 	norm := func(t time.Time) time.Time { return normalizeTime(t, e.AllDay) }
 	e.Start, e.End = norm(e.Start), norm(e.End)
 	if e.RecurrenceID != nil {

@@ -124,3 +124,16 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeRRule(t *testing.T) {
+	for in, want := range map[string]string{
+		"FREQ=WEEKLY;COUNT=10;BYDAY=MO":       "FREQ=WEEKLY;COUNT=10;BYDAY=MO",
+		"RRULE:byday=MO;freq=WEEKLY;COUNT=10": "FREQ=WEEKLY;COUNT=10;BYDAY=MO",
+		"WKST=SU;FREQ=DAILY;X-NAME=1":         "FREQ=DAILY;WKST=SU;X-NAME=1",
+		"":                                    "",
+	} {
+		if got := NormalizeRRule(in); got != want {
+			t.Errorf("NormalizeRRule(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -79,3 +79,43 @@ func (r *recurrence) between(from, to time.Time) []time.Time {
 	}
 	return out
 }
+
+// rruleOrder is the order NormalizeRRule writes a rule's parts in.
+var rruleOrder = []string{"FREQ", "COUNT", "UNTIL", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
+	"BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST"}
+
+// NormalizeRRule writes a RECUR value in one canonical order, with
+// upper-case names, so that the same rule reads the same from every server
+// (Xandikos, for one, reorders the parts).
+func NormalizeRRule(rule string) string {
+	rule = strings.TrimPrefix(strings.TrimSpace(rule), "RRULE:")
+	if rule == "" {
+		return ""
+	}
+	parts := map[string]string{}
+	var names []string
+	for _, p := range strings.Split(rule, ";") {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			return rule // not ours to fix: validation reports it
+		}
+		k = strings.ToUpper(strings.TrimSpace(k))
+		if _, dup := parts[k]; !dup {
+			names = append(names, k)
+		}
+		parts[k] = strings.TrimSpace(v)
+	}
+	var out []string
+	for _, k := range rruleOrder {
+		if v, ok := parts[k]; ok {
+			out = append(out, k+"="+v)
+			delete(parts, k)
+		}
+	}
+	for _, k := range names {
+		if v, ok := parts[k]; ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return strings.Join(out, ";")
+}

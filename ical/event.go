@@ -110,7 +110,7 @@ func decodeVEvent(z *zones, c *goical.Component) (*tidbro.Event, error) {
 		ev.RecurrenceID = &t
 	}
 	if p := c.Props.Get(goical.PropRecurrenceRule); p != nil {
-		ev.RRule = strings.TrimPrefix(p.Value, "RRULE:")
+		ev.RRule = tidbro.NormalizeRRule(p.Value)
 	}
 	for _, name := range []string{goical.PropRecurrenceDates, goical.PropExceptionDates} {
 		for _, p := range c.Props.Values(name) {

@@ -19,6 +19,7 @@ func DecodeContact(b []byte) (c *tidbro.Contact, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("ical: cannot parse vCard: %w", err)
 	}
+	unescapeSemicolons(card)
 	if v := card.Value(vcard.FieldVersion); v != "3.0" && v != "4.0" {
 		return nil, fmt.Errorf("ical: unsupported vCard version %q (want 3.0 or 4.0)", v)
 	}
@@ -300,4 +301,21 @@ func displayName(c *tidbro.Contact) string {
 		return c.Emails[0].Address
 	}
 	return "(no name)"
+}
+
+// unescapeSemicolons undoes the "\;" escape go-vcard leaves in place (it
+// unescapes only "\\", "\n" and "\,"). Servers such as Radicale escape
+// semicolons in text values, and left escaped they would gain a backslash
+// on every round trip. Structured values (N, ADR, ORG) split on ";" and
+// keep theirs.
+func unescapeSemicolons(card vcard.Card) {
+	for name, fields := range card {
+		switch name {
+		case vcard.FieldName, vcard.FieldAddress, vcard.FieldOrganization, vcard.FieldGender:
+			continue
+		}
+		for _, f := range fields {
+			f.Value = strings.ReplaceAll(f.Value, `\;`, ";")
+		}
+	}
 }

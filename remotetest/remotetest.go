@@ -418,9 +418,11 @@ func testWindow(s *suite) {
 			s.Errorf("full listing for [%s, %s): %q (%s) occurs in it but is not listed", w.From.Format(time.DateOnly), w.To.Format(time.DateOnly), name, ids[name])
 		}
 	}
+	// Items outside may be listed: a remote filters "where it can", and the
+	// engine applies the window itself.
 	for name := range outside {
 		if _, ok := listed[ids[name]]; ok {
-			s.Errorf("full listing for [%s, %s): %q (%s) is entirely outside but listed", w.From.Format(time.DateOnly), w.To.Format(time.DateOnly), name, ids[name])
+			s.Logf("full listing for [%s, %s): %q is outside but listed (allowed)", w.From.Format(time.DateOnly), w.To.Format(time.DateOnly), name)
 		}
 	}
 }

@@ -99,7 +99,7 @@ func TestSuiteCatchesBrokenRemotes(t *testing.T) {
 		"lossy-fields":         "RoundTrip",
 		"first-batch-only":     "FetchBatches",
 		"unknown-id-error":     "Fetch",
-		"no-window":            "Window",
+		"window-lists-nothing": "Window",
 		"stale-etag-returned":  "OwnWritesInChanges",
 	} {
 		t.Run(breakage, func(t *testing.T) {
@@ -138,8 +138,12 @@ type broken struct {
 
 func (b *broken) Changes(ctx context.Context, token string, w *tidbro.TimeRange) (*tidbro.RemoteChanges, error) {
 	switch {
-	case b.breakage == "no-window":
-		w = nil
+	case b.breakage == "window-lists-nothing" && w != nil:
+		ch, err := b.Remote.Changes(ctx, token, w)
+		if err == nil {
+			ch.Changed = nil
+		}
+		return ch, err
 	case b.breakage == "empty-incremental" && token != "":
 		return &tidbro.RemoteChanges{Token: token}, nil
 	case b.breakage == "garbage-is-empty" && !strings.HasPrefix(token, "memsync-"):
