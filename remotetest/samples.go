@@ -49,7 +49,7 @@ func Sample(k tidbro.Kind, n int) *tidbro.RemoteItem {
 			Start:       start,
 			End:         start.Add(time.Hour),
 			TimeZone:    "Europe/Berlin",
-			RRule:       "FREQ=WEEKLY;BYDAY=MO;COUNT=10",
+			RRule:       "FREQ=WEEKLY;COUNT=10;BYDAY=MO",
 			ExDates:     []time.Time{start.AddDate(0, 0, 7)},
 			Private:     true,
 			Categories:  []string{"Planning", "Team"},

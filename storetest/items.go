@@ -21,7 +21,7 @@ func richEvent() *tidbro.Event {
 	return &tidbro.Event{
 		UID: "ev-1@example.com", Summary: "Team meeting", Description: "Weekly sync\nwith notes", Location: "Room 4",
 		Start: start, End: start.Add(time.Hour), TimeZone: "Europe/Stockholm",
-		RRule:   "FREQ=WEEKLY;BYDAY=MO;COUNT=10",
+		RRule:   "FREQ=WEEKLY;COUNT=10;BYDAY=MO",
 		RDates:  []time.Time{time.Date(2026, 3, 5, 8, 0, 0, 0, time.UTC)},
 		ExDates: []time.Time{start.AddDate(0, 0, 7)},
 		Overrides: []tidbro.Event{
