@@ -87,15 +87,7 @@ type RemoteItem struct {
 }
 
 // Body returns the kind's body.
-func (r *RemoteItem) Body() any {
-	switch r.Kind {
-	case KindEvent, KindJob:
-		return r.Event
-	case KindTask:
-		return r.Task
-	}
-	return r.Contact
-}
+func (r *RemoteItem) Body() any { return r.Item(r.Kind).Body() }
 
 // Item returns the remote item's content as an app item body of kind k
 // (without envelope), for hashing and comparing with the app side.

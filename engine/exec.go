@@ -205,12 +205,7 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	}
 	// Rendered after the intent: a job whose mapping fails is retried, from
 	// its link, once the mapping is fixed.
-	view, err := x.in.remoteView(en.App)
-	if err != nil {
-		return err
-	}
-	x.remoteWrites.Add(1)
-	ref, err := x.remote.Create(ctx, l.Key, remoteItem("", view))
+	ref, view, err := x.create(ctx, l.Key, en.App)
 	if err != nil {
 		return err
 	}
@@ -259,17 +254,24 @@ func (x *executor) updateRemote(ctx context.Context, en *Entry, app *tidbro.Item
 // id. The link keeps its pending create; the etag stays unknown.
 func (x *executor) resolveCreate(ctx context.Context, en *Entry) error {
 	l := en.Link
-	view, err := x.in.remoteView(en.App)
-	if err != nil {
-		return err
-	}
-	x.remoteWrites.Add(1)
-	ref, err := x.remote.Create(ctx, l.Key, remoteItem("", view))
+	ref, _, err := x.create(ctx, l.Key, en.App)
 	if err != nil {
 		return err
 	}
 	l.RemoteID, l.RemoteETag = ref.ID, ""
 	return x.e.Store.PutLink(ctx, l)
+}
+
+// create renders the app item as the remote should hold it and creates it
+// under key (idempotent: a repeat finds the first).
+func (x *executor) create(ctx context.Context, key string, app *tidbro.Item) (tidbro.RemoteRef, *tidbro.Item, error) {
+	view, err := x.in.remoteView(app)
+	if err != nil {
+		return tidbro.RemoteRef{}, nil, err
+	}
+	x.remoteWrites.Add(1)
+	ref, err := x.remote.Create(ctx, key, remoteItem("", view))
+	return ref, view, err
 }
 
 func (x *executor) deleteRemote(ctx context.Context, a *Action) error {
