@@ -57,36 +57,13 @@ func (in *Input) remoteView(it *tidbro.Item) (*tidbro.Item, error) {
 
 // limit applies what the remote cannot hold: field length caps, and the
 // private flag where the remote has none. Keep reaches into nested values
-// (overrides, alarms) that v still shares with the app item, so those are
+// (overrides, alarms) that v still shares with the app item, so the body is
 // copied first.
 func (in *Input) limit(v *tidbro.Item) {
 	if len(in.Caps.FieldLimits) == 0 && in.Caps.Private {
 		return
 	}
-	if v.Event != nil {
-		v.Event.Overrides = slices.Clone(v.Event.Overrides)
-		v.Event.Alarms = slices.Clone(v.Event.Alarms)
-		v.Event.Attendees = slices.Clone(v.Event.Attendees)
-		if v.Event.Organizer != nil {
-			o := *v.Event.Organizer
-			v.Event.Organizer = &o
-		}
-		for i := range v.Event.Overrides {
-			o := &v.Event.Overrides[i]
-			o.Alarms, o.Attendees, o.Categories = slices.Clone(o.Alarms), slices.Clone(o.Attendees), slices.Clone(o.Categories)
-			if o.Organizer != nil {
-				org := *o.Organizer
-				o.Organizer = &org
-			}
-		}
-	}
-	if v.Contact != nil {
-		v.Contact.Emails, v.Contact.Phones, v.Contact.Addresses = slices.Clone(v.Contact.Emails), slices.Clone(v.Contact.Phones), slices.Clone(v.Contact.Addresses)
-		if v.Contact.Photo != nil {
-			ph := *v.Contact.Photo
-			v.Contact.Photo = &ph
-		}
-	}
+	v.Event, v.Task, v.Contact = v.Event.Clone(), v.Task.Clone(), v.Contact.Clone()
 	in.Caps.Keep(v.Body())
 }
 
@@ -221,26 +198,7 @@ func (in *Input) restoreCut(v, app *tidbro.Item) {
 		return
 	}
 	// v shares nested values with the fetched remote item: copy them first.
-	b, err := json.Marshal(v.Body())
-	if err != nil {
-		return
-	}
-	fresh := &tidbro.Item{Kind: v.Kind}
-	switch {
-	case v.Event != nil:
-		fresh.Event = new(tidbro.Event)
-		err = json.Unmarshal(b, fresh.Event)
-	case v.Task != nil:
-		fresh.Task = new(tidbro.Task)
-		err = json.Unmarshal(b, fresh.Task)
-	default:
-		fresh.Contact = new(tidbro.Contact)
-		err = json.Unmarshal(b, fresh.Contact)
-	}
-	if err != nil {
-		return
-	}
-	v.Event, v.Task, v.Contact = fresh.Event, fresh.Task, fresh.Contact
+	v.Event, v.Task, v.Contact = v.Event.Clone(), v.Task.Clone(), v.Contact.Clone()
 	restore(reflect.ValueOf(v.Body()), reflect.ValueOf(kept.Body()), reflect.ValueOf(app.Body()))
 }
 

@@ -19,7 +19,7 @@ import (
 func (r *Remote) Put(it *tidbro.RemoteItem) tidbro.RemoteRef {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	stored := copyItem(it)
+	stored := it.Clone()
 	if stored.Kind == "" {
 		stored.Kind = r.opts.Kinds[0]
 	}
@@ -44,7 +44,7 @@ func (r *Remote) Items() []*tidbro.RemoteItem {
 	defer r.mu.Unlock()
 	out := make([]*tidbro.RemoteItem, 0, len(r.items))
 	for _, id := range slices.Sorted(maps.Keys(r.items)) {
-		out = append(out, copyItem(r.items[id]))
+		out = append(out, r.items[id].Clone())
 	}
 	return out
 }
@@ -53,7 +53,7 @@ func (r *Remote) Items() []*tidbro.RemoteItem {
 func (r *Remote) Get(id string) *tidbro.RemoteItem {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return copyItem(r.items[id])
+	return r.items[id].Clone()
 }
 
 // Len returns the number of items.

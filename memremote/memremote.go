@@ -294,7 +294,7 @@ func (r *Remote) Fetch(ctx context.Context, ids []string) ([]*tidbro.RemoteItem,
 			case !hasBody(it):
 				errs = append(errs, tidbro.ItemError{ID: id, Err: tidbro.Errorf(tidbro.EINVALID, "memremote: item %s has no %s body", id, it.Kind)})
 			default:
-				items = append(items, copyItem(it))
+				items = append(items, it.Clone())
 			}
 		}
 	}
@@ -322,7 +322,7 @@ func (r *Remote) Create(ctx context.Context, key string, it *tidbro.RemoteItem) 
 	}
 	out, exists := r.items[id]
 	if !exists {
-		stored := copyItem(it)
+		stored := it.Clone()
 		if r.opts.ServerIDs {
 			stored.ID = r.newID()
 			r.idByKey[key], r.keyByID[stored.ID] = stored.ID, key
@@ -363,7 +363,7 @@ func (r *Remote) Update(ctx context.Context, it *tidbro.RemoteItem, ifMatch stri
 	if normKind(it.Kind) != cur.Kind {
 		return tidbro.RemoteRef{}, tidbro.Invalid("kind", "memremote: item %q is a %s, not a %s", id, cur.Kind, it.Kind)
 	}
-	out := r.write(copyItem(it))
+	out := r.write(it.Clone())
 	if lost {
 		return tidbro.RemoteRef{}, lostResponse(OpUpdate, id)
 	}

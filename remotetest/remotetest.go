@@ -99,10 +99,7 @@ func testCapabilities(s *suite) {
 func testRoundTrip(s *suite) {
 	want := Sample(s.kind, 1)
 	ref := s.create("remotetest-roundtrip", want)
-	got := s.fetchOne(ref.ID)
-	if got == nil {
-		s.Fatalf("Fetch(%q) right after Create: not found", ref.ID)
-	}
+	got := s.mustFetch(ref.ID)
 	if got.ID != ref.ID || got.ETag != ref.ETag {
 		s.Errorf("Fetch returned %s/%s, Create returned %s/%s", got.ID, got.ETag, ref.ID, ref.ETag)
 	}
@@ -132,10 +129,7 @@ func testIdempotentCreate(s *suite) {
 	if r3 := s.create("remotetest-idempotent", other); r3 != r1 {
 		s.Errorf("Create with a used key and other content returned %s/%s, want the existing %s/%s", r3.ID, r3.ETag, r1.ID, r1.ETag)
 	}
-	got := s.fetchOne(r1.ID)
-	if got == nil {
-		s.Fatalf("Fetch(%q): not found", r1.ID)
-	}
+	got := s.mustFetch(r1.ID)
 	if got.ETag != r1.ETag {
 		s.Errorf("Creates with a used key changed the etag from %s to %s", r1.ETag, got.ETag)
 	}
@@ -148,10 +142,7 @@ func testIdempotentCreate(s *suite) {
 
 func testUpdate(s *suite) {
 	ref := s.create("remotetest-update", Sample(s.kind, 1))
-	upd := s.fetchOne(ref.ID)
-	if upd == nil {
-		s.Fatalf("Fetch(%q): not found", ref.ID)
-	}
+	upd := s.mustFetch(ref.ID)
 	mutate(upd, "Changed")
 	ref2, err := s.h.Remote.Update(s.ctx, upd, ref.ETag)
 	if err != nil {
@@ -160,26 +151,17 @@ func testUpdate(s *suite) {
 	if ref2.ID != ref.ID || ref2.ETag == "" || ref2.ETag == ref.ETag {
 		s.Errorf("Update returned %s/%s, want %s with a new etag (was %s)", ref2.ID, ref2.ETag, ref.ID, ref.ETag)
 	}
-	got := s.fetchOne(ref.ID)
-	if got == nil {
-		s.Fatalf("Fetch(%q) after Update: not found", ref.ID)
-	}
+	got := s.mustFetch(ref.ID)
 	if got.ETag != ref2.ETag {
 		s.Errorf("Fetch after Update: etag %s, Update returned %s", got.ETag, ref2.ETag)
 	}
 	s.sameContent("item fetched after Update", upd, got)
 
-	stale := s.fetchOne(ref.ID)
-	if stale == nil {
-		s.Fatalf("Fetch(%q) after Update: not found", ref.ID)
-	}
+	stale := s.mustFetch(ref.ID)
 	mutate(stale, "Stale")
 	_, err = s.h.Remote.Update(s.ctx, stale, ref.ETag)
 	s.wantCode(err, tidbro.EPRECONDITION, "Update with a stale etag")
-	after := s.fetchOne(ref.ID)
-	if after == nil {
-		s.Fatalf("Fetch(%q) after a refused Update: not found", ref.ID)
-	}
+	after := s.mustFetch(ref.ID)
 	if after.ETag != ref2.ETag {
 		s.Errorf("a refused Update changed the etag from %s to %s", ref2.ETag, after.ETag)
 	}
@@ -188,10 +170,7 @@ func testUpdate(s *suite) {
 
 func testDelete(s *suite) {
 	ref := s.create("remotetest-delete", Sample(s.kind, 1))
-	upd := s.fetchOne(ref.ID)
-	if upd == nil {
-		s.Fatalf("Fetch(%q): not found", ref.ID)
-	}
+	upd := s.mustFetch(ref.ID)
 	mutate(upd, "Changed")
 	ref2, err := s.h.Remote.Update(s.ctx, upd, ref.ETag)
 	if err != nil {
@@ -257,10 +236,7 @@ func testChanges(s *suite) {
 	s.sameRefs("full listing", full.Changed, a, b, c)
 
 	// Another client creates, changes and deletes.
-	bItem := s.fetchOne(b.ID)
-	if bItem == nil {
-		s.Fatalf("Fetch(%q): not found", b.ID)
-	}
+	bItem := s.mustFetch(b.ID)
 	mutate(bItem, "Peer")
 	s.peerPut(bItem)
 	d := s.peerPut(Sample(s.kind, 4))
@@ -316,10 +292,7 @@ func testOwnWritesInChanges(s *suite) {
 	start := s.changes("", nil)
 
 	c := s.create("remotetest-own-c", Sample(s.kind, 3))
-	upd := s.fetchOne(a.ID)
-	if upd == nil {
-		s.Fatalf("Fetch(%q): not found", a.ID)
-	}
+	upd := s.mustFetch(a.ID)
 	mutate(upd, "Changed")
 	a2, err := s.h.Remote.Update(s.ctx, upd, a.ETag)
 	if err != nil {
@@ -468,6 +441,16 @@ func (s *suite) fetch(ids ...string) map[string]*tidbro.RemoteItem {
 		out[it.ID] = it
 	}
 	return out
+}
+
+// mustFetch fetches an item that must be there.
+func (s *suite) mustFetch(id string) *tidbro.RemoteItem {
+	s.Helper()
+	it := s.fetchOne(id)
+	if it == nil {
+		s.Fatalf("Fetch(%q): not found", id)
+	}
+	return it
 }
 
 func (s *suite) fetchOne(id string) *tidbro.RemoteItem {

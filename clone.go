@@ -1,32 +1,32 @@
-package memremote
+package tidbro
 
 import (
 	"bytes"
 	"maps"
 	"slices"
-
-	"github.com/tidbro/tidbro"
 )
 
 // Deep copies are written out rather than made by a JSON round trip: the
 // bodies' JSON normalises (UTC, whole seconds, default ends, override zones),
-// and a remote must hand back exactly what it holds. TestCopyIsDeep fills
+// and a remote (and any copy) must hand back exactly what it holds. TestCloneIsDeep fills
 // every field by reflection, so a field added to a body later and not copied
 // here fails it.
 
-func copyItem(it *tidbro.RemoteItem) *tidbro.RemoteItem {
+// Clone returns a deep copy of the item.
+func (it *RemoteItem) Clone() *RemoteItem {
 	if it == nil {
 		return nil
 	}
 	c := *it
-	c.Event = copyEvent(it.Event)
-	c.Task = copyTask(it.Task)
-	c.Contact = copyContact(it.Contact)
+	c.Event = it.Event.Clone()
+	c.Task = it.Task.Clone()
+	c.Contact = it.Contact.Clone()
 	c.Raw = bytes.Clone(it.Raw)
 	return &c
 }
 
-func copyEvent(e *tidbro.Event) *tidbro.Event {
+// Clone returns a deep copy of the event.
+func (e *Event) Clone() *Event {
 	if e == nil {
 		return nil
 	}
@@ -34,11 +34,11 @@ func copyEvent(e *tidbro.Event) *tidbro.Event {
 	return &c
 }
 
-func cloneEvent(e tidbro.Event) tidbro.Event {
+func cloneEvent(e Event) Event {
 	e.RDates = slices.Clone(e.RDates)
 	e.ExDates = slices.Clone(e.ExDates)
 	if e.Overrides != nil {
-		os := make([]tidbro.Event, len(e.Overrides))
+		os := make([]Event, len(e.Overrides))
 		for i, o := range e.Overrides {
 			os[i] = cloneEvent(o)
 		}
@@ -47,7 +47,7 @@ func cloneEvent(e tidbro.Event) tidbro.Event {
 	e.RecurrenceID = clonePtr(e.RecurrenceID)
 	e.Categories = slices.Clone(e.Categories)
 	if e.Alarms != nil {
-		as := make([]tidbro.Alarm, len(e.Alarms))
+		as := make([]Alarm, len(e.Alarms))
 		for i, a := range e.Alarms {
 			a.At = clonePtr(a.At)
 			as[i] = a
@@ -60,7 +60,8 @@ func cloneEvent(e tidbro.Event) tidbro.Event {
 	return e
 }
 
-func copyTask(t *tidbro.Task) *tidbro.Task {
+// Clone returns a deep copy of the task.
+func (t *Task) Clone() *Task {
 	if t == nil {
 		return nil
 	}
@@ -73,7 +74,8 @@ func copyTask(t *tidbro.Task) *tidbro.Task {
 	return &c
 }
 
-func copyContact(k *tidbro.Contact) *tidbro.Contact {
+// Clone returns a deep copy of the contact.
+func (k *Contact) Clone() *Contact {
 	if k == nil {
 		return nil
 	}

@@ -1,25 +1,23 @@
-package memremote
+package tidbro
 
 import (
 	"fmt"
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/tidbro/tidbro"
 )
 
-// TestCopyIsDeep fills every field of a RemoteItem, bodies included, by
+// TestCloneIsDeep fills every field of a RemoteItem, bodies included, by
 // reflection: a field added to a body later is covered without editing
-// this test, and one that copyItem shares or drops fails it.
-func TestCopyIsDeep(t *testing.T) {
-	var it tidbro.RemoteItem
+// this test, and one that Clone shares or drops fails it.
+func TestCloneIsDeep(t *testing.T) {
+	var it RemoteItem
 	f := filler{loc: time.FixedZone("X", 5*3600+1800)}
 	f.fill(reflect.ValueOf(&it).Elem(), 0)
 	if len(it.Event.Overrides) == 0 || it.Event.Overrides[0].RecurrenceID == nil || it.Contact.Photo == nil || len(it.Contact.Photo.Data) == 0 {
 		t.Fatal("the filler left nested fields empty")
 	}
-	c := copyItem(&it)
+	c := (&it).Clone()
 	if !reflect.DeepEqual(&it, c) {
 		t.Fatalf("the copy differs:\n%+v\n%+v", it, *c)
 	}
@@ -32,15 +30,15 @@ func TestCopyIsDeep(t *testing.T) {
 	}
 }
 
-func TestCopyKeepsNilAndEmpty(t *testing.T) {
-	it := &tidbro.RemoteItem{
-		Event: &tidbro.Event{Categories: []string{}, Overrides: []tidbro.Event{{Alarms: []tidbro.Alarm{}}}, Extra: map[string]string{}},
+func TestCloneKeepsNilAndEmpty(t *testing.T) {
+	it := &RemoteItem{
+		Event: &Event{Categories: []string{}, Overrides: []Event{{Alarms: []Alarm{}}}, Extra: map[string]string{}},
 		Raw:   []byte{},
 	}
-	if c := copyItem(it); !reflect.DeepEqual(it, c) {
+	if c := it.Clone(); !reflect.DeepEqual(it, c) {
 		t.Fatalf("copy changed nil or empty values:\n%#v\n%#v", it.Event, c.Event)
 	}
-	if copyItem(nil) != nil {
+	if (*RemoteItem)(nil).Clone() != nil {
 		t.Fatal("copy of nil is not nil")
 	}
 }
