@@ -58,6 +58,13 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
+	prev, err := s.store.Account(r.Context(), u.ID, a.Name)
+	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND {
+		prev, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
 	created, err := s.store.PutAccount(r.Context(), a)
 	if err != nil {
 		return err
@@ -66,7 +73,10 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.syncPairs(r.Context(), stored)
+	// Another server or kind is another binding: its pairs start afresh
+	// (their first run matches what both sides hold, duplicating nothing).
+	rebind := prev != nil && (prev.URL != stored.URL || prev.Kind != stored.Kind)
+	err = s.syncPairs(r.Context(), stored, rebind)
 	if err != nil {
 		return err
 	}

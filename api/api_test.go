@@ -334,6 +334,43 @@ func TestAccountsKeepPasswordsSecret(t *testing.T) {
 	a.must(404, "GET", "/v1/users/dora/accounts/work", nil)
 }
 
+// Saving an account again keeps its pairs' binding and state; another
+// server starts them afresh.
+func TestAccountUpdateKeepsBinding(t *testing.T) {
+	a := newTestAPI(t)
+	ctx := context.Background()
+	a.must(201, "PUT", "/v1/users/dora", `{}`)
+	a.must(201, "PUT", "/v1/users/dora/accounts/work", `{"kind":"caldav","url":"https://dav.example.com/"}`)
+	acc, _ := a.store.Account(ctx, mustUser(t, a, "dora").ID, "work")
+	pairs := func() map[tidbro.Kind]*tidbro.Pair {
+		ps, err := a.store.Pairs(ctx, tidbro.PairQuery{TenantID: a.tenant.ID, AccountID: acc.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[tidbro.Kind]*tidbro.Pair{}
+		for _, p := range ps {
+			out[p.Kind] = p
+		}
+		return out
+	}
+	bound := pairs()[tidbro.KindEvent]
+	bound.RemoteID, bound.RemoteName = "https://dav.example.com/dora/calendar/", "Calendar"
+	if _, err := a.store.PutPair(ctx, bound); err != nil {
+		t.Fatal(err)
+	}
+	a.must(200, "PUT", "/v1/users/dora/accounts/work", `{"kind":"caldav","url":"https://dav.example.com/","policy":{"deletions":"hold"}}`)
+	if p := pairs()[tidbro.KindEvent]; p == nil || p.ID != bound.ID || p.RemoteID != bound.RemoteID {
+		t.Fatalf("the calendar pair after a policy change: %+v, want %+v", p, bound)
+	}
+	a.must(200, "PUT", "/v1/users/dora/accounts/work", `{"kind":"caldav","url":"https://other.example.com/"}`)
+	if p := pairs()[tidbro.KindEvent]; p == nil || p.ID == bound.ID || p.RemoteID != "" {
+		t.Fatalf("the calendar pair after moving servers: %+v, want a new unbound pair", p)
+	}
+	if len(pairs()) != 2 {
+		t.Fatalf("pairs: %v, want a calendar and a task list", pairs())
+	}
+}
+
 func mustUser(t *testing.T, a *testAPI, name string) *tidbro.User {
 	u, err := a.store.User(context.Background(), a.tenant.ID, name)
 	if err != nil {

@@ -178,21 +178,28 @@ func pairKinds(k tidbro.AccountKind, p tidbro.Policy) []tidbro.Kind {
 }
 
 // syncPairs makes the account's pairs match its kind and policy: one per
-// collection it synchronises.
-func (s *Server) syncPairs(ctx context.Context, a *tidbro.Account) error {
+// collection it synchronises. Pairs that stay keep their binding and state
+// unless rebind is set.
+func (s *Server) syncPairs(ctx context.Context, a *tidbro.Account, rebind bool) error {
 	want := pairKinds(a.Kind, a.Policy)
 	have, err := s.store.Pairs(ctx, tidbro.PairQuery{TenantID: a.TenantID, AccountID: a.ID})
 	if err != nil {
 		return err
 	}
+	kept := map[tidbro.Kind]bool{}
 	for _, p := range have {
-		if !slices.Contains(want, p.Kind) {
+		if rebind || !slices.Contains(want, p.Kind) {
 			if err := s.store.DeletePair(ctx, p.ID); err != nil {
 				return err
 			}
+			continue
 		}
+		kept[p.Kind] = true
 	}
 	for _, k := range want {
+		if kept[k] {
+			continue
+		}
 		if _, err := s.store.PutPair(ctx, &tidbro.Pair{TenantID: a.TenantID, AccountID: a.ID, UserID: a.UserID, Kind: k}); err != nil {
 			return err
 		}

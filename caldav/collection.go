@@ -2,10 +2,12 @@ package caldav
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/tidbro/tidbro"
 	"github.com/tidbro/tidbro/ical"
@@ -31,10 +33,7 @@ func New(hc *http.Client, collectionURL, user, password string, kind tidbro.Kind
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	return &Collection{c: &client{http: hc, user: user, password: password}, base: u, kind: kind}, nil
+	return &Collection{c: newClient(hc, user, password), base: u, kind: kind}, nil
 }
 
 var _ tidbro.Remote = (*Collection)(nil)
@@ -177,57 +176,122 @@ func (col *Collection) ctagChanges(ctx context.Context, old string) (*tidbro.Rem
 	return out, nil
 }
 
+// fetchParallel bounds the multigets in flight for one Fetch: enough to
+// hide the round trips, few enough not to swamp a small server.
+const fetchParallel = 4
+
+// Fetch asks for the items in multigets of MaxBatch, a few at a time.
 func (col *Collection) Fetch(ctx context.Context, ids []string) ([]*tidbro.RemoteItem, []tidbro.ItemError, error) {
+	type result struct {
+		items []*tidbro.RemoteItem
+		errs  []tidbro.ItemError
+		err   error
+	}
+	var batches [][]string
+	for start := 0; start < len(ids); start += MaxBatch {
+		batches = append(batches, ids[start:min(start+MaxBatch, len(ids))])
+	}
+	results := make([]result, len(batches))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, fetchParallel)
+	for i, batch := range batches {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r := &results[i]
+			if r.items, r.errs, r.err = col.multiget(ctx, batch); r.err != nil {
+				cancel() // the call fails as a whole: stop the rest
+			}
+		}()
+	}
+	wg.Wait()
 	var items []*tidbro.RemoteItem
 	var errs []tidbro.ItemError
-	for start := 0; start < len(ids); start += MaxBatch {
-		batch := ids[start:min(start+MaxBatch, len(ids))]
-		var b strings.Builder
-		if col.contact() {
-			b.WriteString(`<?xml version="1.0" encoding="utf-8"?><card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><card:address-data/></d:prop>`)
-		} else {
-			b.WriteString(`<?xml version="1.0" encoding="utf-8"?><c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop>`)
+	for _, r := range results {
+		if r.err != nil && !errors.Is(r.err, context.Canceled) {
+			return nil, nil, r.err
 		}
-		for _, id := range batch {
-			u := url.URL{Path: id}
-			b.WriteString("<d:href>" + xmlEscape(u.EscapedPath()) + "</d:href>")
+	}
+	for _, r := range results {
+		if r.err != nil {
+			return nil, nil, r.err
 		}
-		if col.contact() {
-			b.WriteString(`</card:addressbook-multiget>`)
-		} else {
-			b.WriteString(`</c:calendar-multiget>`)
+		items, errs = append(items, r.items...), append(errs, r.errs...)
+	}
+	return items, errs, nil
+}
+
+func (col *Collection) multiget(ctx context.Context, batch []string) ([]*tidbro.RemoteItem, []tidbro.ItemError, error) {
+	var items []*tidbro.RemoteItem
+	var errs []tidbro.ItemError
+	var b strings.Builder
+	if col.contact() {
+		b.WriteString(`<?xml version="1.0" encoding="utf-8"?><card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><card:address-data/></d:prop>`)
+	} else {
+		b.WriteString(`<?xml version="1.0" encoding="utf-8"?><c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop>`)
+	}
+	for _, id := range batch {
+		u := url.URL{Path: id}
+		b.WriteString("<d:href>" + xmlEscape(u.EscapedPath()) + "</d:href>")
+	}
+	if col.contact() {
+		b.WriteString(`</card:addressbook-multiget>`)
+	} else {
+		b.WriteString(`</c:calendar-multiget>`)
+	}
+	res, body, err := col.c.do(ctx, "REPORT", col.base.String(), []byte(b.String()), "Depth", "1", "Content-Type", "application/xml; charset=utf-8")
+	if tidbro.ErrorCode(err) == tidbro.ETOOLARGE {
+		// Some item is huge: halve the batch until it stands alone, and
+		// report it, not the batch.
+		if len(batch) == 1 {
+			return nil, []tidbro.ItemError{{ID: batch[0], Err: tidbro.Errorf(tidbro.ETOOLARGE, "%s is over %d MB", batch[0], maxBody>>20)}}, nil
 		}
-		res, body, err := col.c.do(ctx, "REPORT", col.base.String(), []byte(b.String()), "Depth", "1", "Content-Type", "application/xml; charset=utf-8")
-		if err != nil {
-			return nil, nil, fmt.Errorf("multiget: %w", err)
-		}
-		if res.StatusCode != http.StatusMultiStatus {
-			return nil, nil, tidbro.Errorf(tidbro.EUNAVAILABLE, "multiget: %s", res.Status)
-		}
-		ms, err := parseMultistatus(body)
+		half := len(batch) / 2
+		items, errs, err := col.multiget(ctx, batch[:half])
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, r := range ms.Responses {
-			u, err := resolve(col.base, r.Href)
-			if err != nil || code(r.Status) == "404" {
-				continue
-			}
-			p := r.props()
-			data := p.CalendarData
-			if col.contact() {
-				data = p.AddressData
-			}
-			if data == "" {
-				continue // not there (any more)
-			}
-			it, err := col.decode(u.Path, p.ETag, []byte(data))
-			if err != nil {
-				errs = append(errs, tidbro.ItemError{ID: u.Path, Err: err})
-				continue
-			}
-			items = append(items, it)
+		more, moreErrs, err := col.multiget(ctx, batch[half:])
+		if err != nil {
+			return nil, nil, err
 		}
+		return append(items, more...), append(errs, moreErrs...), nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("multiget: %w", err)
+	}
+	if res.StatusCode != http.StatusMultiStatus {
+		return nil, nil, tidbro.Errorf(tidbro.EUNAVAILABLE, "multiget: %s", res.Status)
+	}
+	ms, err := parseMultistatus(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range ms.Responses {
+		u, err := resolve(col.base, r.Href)
+		if err != nil || code(r.Status) == "404" {
+			continue
+		}
+		p := r.props()
+		data := p.CalendarData
+		if col.contact() {
+			data = p.AddressData
+		}
+		if data == "" {
+			continue // not there (any more)
+		}
+		it, err := col.decode(u.Path, p.ETag, []byte(data))
+		if errors.Is(err, ical.ErrOtherComponent) {
+			continue // a task in a calendar the event pair reads too, or an event in a task list
+		}
+		if err != nil {
+			errs = append(errs, tidbro.ItemError{ID: u.Path, Err: err})
+			continue
+		}
+		items = append(items, it)
 	}
 	return items, errs, nil
 }
@@ -250,6 +314,9 @@ func (col *Collection) decode(id, etag string, data []byte) (*tidbro.RemoteItem,
 	default:
 		it.Kind = tidbro.KindEvent
 		it.Event, err = ical.DecodeEvent(data)
+	}
+	if errors.Is(err, ical.ErrOtherComponent) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, tidbro.Errorf(tidbro.EINVALID, "cannot read %s: %v", id, err)

@@ -29,8 +29,20 @@ type client struct {
 	password string
 }
 
+// newClient makes a client that never follows redirects on its own: Go's
+// would turn PROPFIND and REPORT into GET, and a redirected PUT must not
+// land somewhere unasked.
+func newClient(hc *http.Client, user, password string) *client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	nc := *hc
+	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &client{http: &nc, user: user, password: password}
+}
+
 // maxBody bounds what one response may hold (a multiget of a batch).
-const maxBody = 64 << 20
+var maxBody = 64 << 20 // a variable for tests
 
 func (c *client) do(ctx context.Context, method, u string, body []byte, headers ...string) (*http.Response, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
@@ -48,9 +60,12 @@ func (c *client) do(ctx context.Context, method, u string, body []byte, headers 
 		return nil, nil, classify(err)
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
+	b, err := io.ReadAll(io.LimitReader(res.Body, int64(maxBody)+1))
 	if err != nil {
 		return nil, nil, tidbro.Errorf(tidbro.EUNAVAILABLE, "%s %s: reading the answer: %v", method, u, err)
+	}
+	if len(b) > maxBody {
+		return res, nil, tidbro.Errorf(tidbro.ETOOLARGE, "%s %s: the answer is over %d MB", method, u, maxBody>>20)
 	}
 	switch {
 	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden && method == "PROPFIND":
@@ -88,16 +103,17 @@ type propstat struct {
 }
 
 type prop struct {
-	ETag         string   `xml:"DAV: getetag"`
-	CTag         string   `xml:"http://calendarserver.org/ns/ getctag"`
-	SyncToken    string   `xml:"DAV: sync-token"`
-	CalendarData string   `xml:"urn:ietf:params:xml:ns:caldav calendar-data"`
-	AddressData  string   `xml:"urn:ietf:params:xml:ns:carddav address-data"`
-	ResourceType rtype    `xml:"DAV: resourcetype"`
-	Principal    hrefProp `xml:"DAV: current-user-principal"`
-	CalHome      hrefProp `xml:"urn:ietf:params:xml:ns:caldav calendar-home-set"`
-	CardHome     hrefProp `xml:"urn:ietf:params:xml:ns:carddav addressbook-home-set"`
-	DisplayName  string   `xml:"DAV: displayname"`
+	ETag         string      `xml:"DAV: getetag"`
+	CTag         string      `xml:"http://calendarserver.org/ns/ getctag"`
+	SyncToken    string      `xml:"DAV: sync-token"`
+	CalendarData string      `xml:"urn:ietf:params:xml:ns:caldav calendar-data"`
+	AddressData  string      `xml:"urn:ietf:params:xml:ns:carddav address-data"`
+	ResourceType rtype       `xml:"DAV: resourcetype"`
+	Principal    hrefProp    `xml:"DAV: current-user-principal"`
+	CalHome      hrefProp    `xml:"urn:ietf:params:xml:ns:caldav calendar-home-set"`
+	CardHome     hrefProp    `xml:"urn:ietf:params:xml:ns:carddav addressbook-home-set"`
+	DisplayName  string      `xml:"DAV: displayname"`
+	Privileges   *privileges `xml:"DAV: current-user-privilege-set"`
 	Components   []struct {
 		Name string `xml:"name,attr"`
 	} `xml:"urn:ietf:params:xml:ns:caldav supported-calendar-component-set>comp"`
@@ -107,6 +123,28 @@ type rtype struct {
 	Collection  *struct{} `xml:"DAV: collection"`
 	Calendar    *struct{} `xml:"urn:ietf:params:xml:ns:caldav calendar"`
 	AddressBook *struct{} `xml:"urn:ietf:params:xml:ns:carddav addressbook"`
+}
+
+// privileges is RFC 3744's current-user-privilege-set.
+type privileges struct {
+	Privilege []struct {
+		Names []struct {
+			XMLName xml.Name
+		} `xml:",any"`
+	} `xml:"DAV: privilege"`
+}
+
+// writable reports whether the privileges let the user add and change
+// items.
+func (p *privileges) writable() bool {
+	for _, pr := range p.Privilege {
+		for _, n := range pr.Names {
+			if n.XMLName.Space == "DAV:" && (n.XMLName.Local == "all" || n.XMLName.Local == "write" || n.XMLName.Local == "write-content" || n.XMLName.Local == "bind") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type hrefProp struct {
@@ -162,6 +200,9 @@ func (r *response) props() prop {
 		}
 		if ps.Prop.DisplayName != "" {
 			p.DisplayName = ps.Prop.DisplayName
+		}
+		if ps.Prop.Privileges != nil {
+			p.Privileges = ps.Prop.Privileges
 		}
 		if len(ps.Prop.Components) > 0 {
 			p.Components = ps.Prop.Components

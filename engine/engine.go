@@ -10,8 +10,11 @@ import (
 	"github.com/tidbro/tidbro"
 )
 
-// Connector opens the remote collection a pair is bound to.
-type Connector func(ctx context.Context, acc *tidbro.Account, p *tidbro.Pair) (tidbro.Remote, error)
+// Connector opens the remote collection a pair is bound to. A pair not
+// bound yet (RemoteID empty) is bound by the connector, which sets RemoteID
+// and RemoteName for the engine to store; create says whether it may make a
+// missing collection on the remote (not on dry runs).
+type Connector func(ctx context.Context, acc *tidbro.Account, p *tidbro.Pair, create bool) (tidbro.Remote, error)
 
 // Engine runs pairs.
 type Engine struct {
@@ -112,9 +115,20 @@ func (e *Engine) RunPair(ctx context.Context, pairID int64, o Options) (*Result,
 }
 
 func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, run *tidbro.Run, o Options) (*Result, error) {
-	remote, err := e.Connect(ctx, acc, p)
+	bound := p.RemoteID
+	remote, err := e.Connect(ctx, acc, p, !o.DryRun)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if p.RemoteID != bound && !o.DryRun {
+		if _, err := e.Store.PutPair(ctx, p); err != nil {
+			return nil, fmt.Errorf("binding to %s: %w", p.RemoteID, err)
+		}
+	}
+	if p.AppCursor == 0 && p.SyncToken == "" {
+		// A pair's first run matches what both sides hold already, so that
+		// connecting to a filled calendar duplicates nothing.
+		o.Full, run.Full = true, true
 	}
 	mapping, err := e.jobMapping(ctx, p.TenantID)
 	if err != nil {

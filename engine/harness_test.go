@@ -83,7 +83,7 @@ func newHarnessOn(t testing.TB, st tidbro.Store, tenant string, p tidbro.Policy,
 		h.users[name], h.pairs[name], h.remotes[u.ID] = u, pr, memremote.New(opts)
 	}
 	h.eng = &Engine{Store: st, Now: func() time.Time { return h.now },
-		Connect: func(_ context.Context, _ *tidbro.Account, p *tidbro.Pair) (tidbro.Remote, error) {
+		Connect: func(_ context.Context, _ *tidbro.Account, p *tidbro.Pair, _ bool) (tidbro.Remote, error) {
 			return h.remotes[p.UserID], nil
 		}}
 	return h

@@ -36,6 +36,9 @@ func DecodeEvent(b []byte) (ev *tidbro.Event, err error) {
 			return nil, errors.New("ical: more than one VEVENT without RECURRENCE-ID")
 		}
 	}
+	if master == nil && len(overrides) == 0 && otherComponent(cal, goical.CompEvent) {
+		return nil, ErrOtherComponent
+	}
 	if master == nil {
 		return nil, errors.New("ical: no VEVENT series in calendar")
 	}
@@ -261,8 +264,11 @@ func EncodeEvent(ev *tidbro.Event, raw []byte) (out []byte, err error) {
 		prev[key] = c
 	}
 	uid := ev.UID
+	if uid == "" && prev[""] != nil {
+		uid = text(prev[""].Props, goical.PropUID) // a resource keeps its UID (RFC 4791, no-uid-conflict)
+	}
 	if uid == "" {
-		uid = newUID() // iCalendar requires one; callers should store it back
+		uid = newUID() // iCalendar requires one
 	}
 	cal.Children = append(cal.Children, encodeVEvent(ev, prev[""], uid, loc, ev.TimeZone, ev.AllDay))
 	for i := range ev.Overrides {

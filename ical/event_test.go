@@ -248,7 +248,8 @@ func TestDecodeEventErrors(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"empty", "", "cannot parse"},
 		{"garbage", "hello", "cannot parse"},
-		{"no event", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\nEND:VCALENDAR\r\n", "no VEVENT"},
+		{"no event", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\nEND:VCALENDAR\r\n", "another kind"},
+		{"only a zone", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:X\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n", "no VEVENT"},
 		{"no dtstart", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:u\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "DTSTART: missing"},
 		{"bad dtstart", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:u\r\nDTSTART:2024-01-01\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "DTSTART"},
 		{"unknown zone", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:u\r\nDTSTART;TZID=Mars/Base:20240101T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "unknown time zone"},

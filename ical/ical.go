@@ -27,6 +27,7 @@ package ical
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -37,6 +38,22 @@ import (
 
 // ProdID is written into every calendar tidbro produces.
 const ProdID = "-//tidbro//tidbro//EN"
+
+// ErrOtherComponent is the error of DecodeEvent for a calendar object that
+// holds only other components (a VTODO, a VJOURNAL), and of DecodeTask for
+// one without a VTODO: collections may mix them, and each pair reads its own.
+var ErrOtherComponent = errors.New("ical: the calendar object holds another kind of component")
+
+// otherComponent reports whether cal holds a component that is neither
+// want nor a time zone.
+func otherComponent(cal *goical.Calendar, want string) bool {
+	for _, c := range cal.Children {
+		if c.Name != want && c.Name != goical.CompTimezone {
+			return true
+		}
+	}
+	return false
+}
 
 // safely turns a panic in the parsing libraries into an error: bad input
 // from a remote must never take the server down.

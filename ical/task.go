@@ -27,6 +27,9 @@ func DecodeTask(b []byte) (t *tidbro.Task, err error) {
 			break
 		}
 	}
+	if c == nil && otherComponent(cal, goical.CompToDo) {
+		return nil, ErrOtherComponent
+	}
 	if c == nil {
 		return nil, errors.New("ical: no VTODO in calendar")
 	}
@@ -91,13 +94,16 @@ func EncodeTask(t *tidbro.Task, raw []byte) (out []byte, err error) {
 	if t == nil {
 		return nil, errors.New("ical: no task")
 	}
-	uid := t.UID
-	if uid == "" {
-		uid = newUID()
-	}
 	cal, old, _, err := newCalendar(raw, goical.CompToDo)
 	if err != nil {
 		return nil, err
+	}
+	uid := t.UID
+	if uid == "" && len(old) > 0 {
+		uid = text(old[0].Props, goical.PropUID) // a resource keeps its UID
+	}
+	if uid == "" {
+		uid = newUID()
 	}
 	c := goical.NewComponent(goical.CompToDo)
 	if len(old) > 0 {

@@ -1,8 +1,10 @@
 package ical
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidbro/tidbro"
 )
@@ -58,5 +60,37 @@ func TestDecodeTaskErrors(t *testing.T) {
 		if _, err := DecodeTask([]byte(in)); err == nil {
 			t.Errorf("%q: no error", in)
 		}
+	}
+	// An event in a collection that also holds tasks is not a bad task.
+	if _, err := DecodeTask([]byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:e\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")); !errors.Is(err, ErrOtherComponent) {
+		t.Errorf("an event read as a task: %v, want ErrOtherComponent", err)
+	}
+}
+
+// Writing an update over a resource without a UID in the body keeps the
+// resource's UID (servers refuse a changed one).
+func TestEncodeKeepsUID(t *testing.T) {
+	due := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	first, err := EncodeTask(&tidbro.Task{Summary: "a", Due: &due}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1, _ := DecodeTask(first)
+	again, _ := EncodeTask(&tidbro.Task{Summary: "b", Due: &due}, first)
+	if t2, _ := DecodeTask(again); t1.UID == "" || t2.UID != t1.UID {
+		t.Errorf("task UID %q became %q", t1.UID, t2.UID)
+	}
+	ev := &tidbro.Event{Summary: "a", Start: due, End: due.Add(time.Hour)}
+	firstEv, _ := EncodeEvent(ev, nil)
+	e1, _ := DecodeEvent(firstEv)
+	againEv, _ := EncodeEvent(ev, firstEv)
+	if e2, _ := DecodeEvent(againEv); e1.UID == "" || e2.UID != e1.UID {
+		t.Errorf("event UID %q became %q", e1.UID, e2.UID)
+	}
+	card, _ := EncodeContact(&tidbro.Contact{GivenName: "A"}, nil)
+	c1, _ := DecodeContact(card)
+	againCard, _ := EncodeContact(&tidbro.Contact{GivenName: "B"}, card)
+	if c2, _ := DecodeContact(againCard); c1.UID == "" || c2.UID != c1.UID {
+		t.Errorf("contact UID %q became %q", c1.UID, c2.UID)
 	}
 }

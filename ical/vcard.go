@@ -165,6 +165,7 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 		return nil, errors.New("ical: no contact")
 	}
 	card := vcard.Card{}
+	uid := c.UID
 	version := "4.0"
 	groups := map[string]string{} // Apple groups items with their labels (item1.EMAIL, item1.X-ABLabel)
 	if len(raw) > 0 {
@@ -174,6 +175,9 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 		}
 		if old.Value(vcard.FieldVersion) == "3.0" {
 			version = "3.0"
+		}
+		if uid == "" {
+			uid = old.Value(vcard.FieldUID) // a resource keeps its UID
 		}
 		for k, v := range old {
 			if !contains(contactFields, k) {
@@ -189,9 +193,10 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 	v3 := version == "3.0"
 	card.SetValue(vcard.FieldVersion, version)
 	card.SetValue(vcard.FieldProductID, ProdID)
-	if c.UID != "" {
-		card.SetValue(vcard.FieldUID, c.UID)
+	if uid == "" {
+		uid = newUID() // CardDAV requires one (RFC 6352, 5.1)
 	}
+	card.SetValue(vcard.FieldUID, uid)
 	card.SetValue(vcard.FieldFormattedName, displayName(c))
 	card.SetName(&vcard.Name{FamilyName: c.FamilyName, GivenName: c.GivenName, AdditionalName: c.MiddleName,
 		HonorificPrefix: c.Prefix, HonorificSuffix: c.Suffix})

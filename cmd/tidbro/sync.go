@@ -5,23 +5,32 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/tidbro/tidbro"
+	"github.com/tidbro/tidbro/caldav"
 	"github.com/tidbro/tidbro/engine"
 )
 
-// connectors open remote collections by account kind. The CalDAV/CardDAV
-// and Graph connectors register here; tests register in-memory remotes.
-var connectors = map[tidbro.AccountKind]engine.Connector{}
+// remoteHTTP is the HTTP client of every connector. The timeout bounds one
+// request (a multigets of a batch included), not a run.
+var remoteHTTP = &http.Client{Timeout: 2 * time.Minute}
 
-func connect(ctx context.Context, acc *tidbro.Account, p *tidbro.Pair) (tidbro.Remote, error) {
+// connectors open remote collections by account kind; tests replace them
+// with in-memory remotes.
+var connectors = map[tidbro.AccountKind]engine.Connector{
+	tidbro.AccountCalDAV:  caldav.Connector(remoteHTTP),
+	tidbro.AccountCardDAV: caldav.Connector(remoteHTTP),
+}
+
+func connect(ctx context.Context, acc *tidbro.Account, p *tidbro.Pair, create bool) (tidbro.Remote, error) {
 	c := connectors[acc.Kind]
 	if c == nil {
 		return nil, tidbro.Errorf(tidbro.EINVALID, "this build has no connector for %s accounts", acc.Kind)
 	}
-	return c(ctx, acc, p)
+	return c(ctx, acc, p, create)
 }
 
 func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -57,12 +57,14 @@ func TestSyncCommand(t *testing.T) {
 	put("A1")
 	st.Close()
 
+	real := connectors[tidbro.AccountCalDAV]
+	t.Cleanup(func() { connectors[tidbro.AccountCalDAV] = real })
+	delete(connectors, tidbro.AccountCalDAV)
 	if _, err := cli("sync"); err == nil || !strings.Contains(err.Error(), "1 of 1") {
 		t.Fatalf("without a connector the run must fail: %v", err)
 	}
 	remote := memremote.New(memremote.Options{})
-	connectors[tidbro.AccountCalDAV] = func(context.Context, *tidbro.Account, *tidbro.Pair) (tidbro.Remote, error) { return remote, nil }
-	t.Cleanup(func() { delete(connectors, tidbro.AccountCalDAV) })
+	connectors[tidbro.AccountCalDAV] = func(context.Context, *tidbro.Account, *tidbro.Pair, bool) (tidbro.Remote, error) { return remote, nil }
 
 	out, err := cli("sync", "--dry-run")
 	if err != nil || !strings.Contains(out, "would create-remote event A1") || remote.Len() != 0 {
