@@ -308,7 +308,14 @@ func encodeVEvent(ev *tidbro.Event, prev *goical.Component, uid string, loc *tim
 	c.Props.SetText(goical.PropUID, uid)
 	c.Props.SetDateTime(goical.PropDateTimeStamp, time.Now().UTC().Truncate(time.Second))
 	c.Props.Set(timeProp(goical.PropDateTimeStart, ev.Start, allDay, loc, tzid))
-	if !ev.End.IsZero() && !ev.End.Equal(ev.Start) {
+	switch {
+	case ev.End.IsZero() || ev.End.Equal(ev.Start):
+	case prev != nil && prev.Props.Get(goical.PropDuration) != nil && ev.End.After(ev.Start):
+		// The remote wrote a length, not an end: so does tidbro.
+		p := goical.NewProp(goical.PropDuration)
+		p.Value = icalDuration(ev.End.Sub(ev.Start))
+		c.Props.Set(p)
+	default:
 		c.Props.Set(timeProp(goical.PropDateTimeEnd, ev.End, allDay, loc, tzid))
 	}
 	setText(c.Props, goical.PropSummary, ev.Summary)
@@ -346,8 +353,23 @@ func encodeVEvent(ev *tidbro.Event, prev *goical.Component, uid string, loc *tim
 		status = "cancelled"
 	}
 	setText(c.Props, goical.PropStatus, strings.ToUpper(status))
-	if ev.Private {
+	// CLASS and TRANSP: a value the remote wrote that means what the body
+	// says (CONFIDENTIAL is private too; PUBLIC and OPAQUE are the
+	// defaults) stays as it was.
+	prevText := func(name string) string {
+		if prev == nil {
+			return ""
+		}
+		return strings.ToUpper(text(prev.Props, name))
+	}
+	switch class := prevText(goical.PropClass); {
+	case ev.Private && class == "CONFIDENTIAL", !ev.Private && class == "PUBLIC":
+		c.Props.SetText(goical.PropClass, class)
+	case ev.Private:
 		c.Props.SetText(goical.PropClass, "PRIVATE")
+	}
+	if ev.ShowAs == "" && prevText(goical.PropTransparency) == "OPAQUE" {
+		c.Props.SetText(goical.PropTransparency, "OPAQUE")
 	}
 	if ev.ShowAs != "" {
 		transp := "OPAQUE"
@@ -364,10 +386,43 @@ func encodeVEvent(ev *tidbro.Event, prev *goical.Component, uid string, loc *tim
 	for _, a := range ev.Attendees {
 		c.Props.Add(attendeeProp(goical.PropAttendee, a))
 	}
-	for _, a := range ev.Alarms {
-		c.Children = append(c.Children, encodeAlarm(a, ev.Summary))
+	var prevAlarms []*goical.Component
+	if prev != nil {
+		for _, k := range prev.Children {
+			if k.Name == goical.CompAlarm {
+				prevAlarms = append(prevAlarms, k)
+			}
+		}
+	}
+	for i, a := range ev.Alarms {
+		var pa *goical.Component
+		if i < len(prevAlarms) {
+			pa = prevAlarms[i]
+		}
+		c.Children = append(c.Children, encodeAlarm(a, ev.Summary, pa))
 	}
 	return c
+}
+
+// icalDuration writes d as an RFC 5545 duration (PT1H30M, P1D).
+func icalDuration(d time.Duration) string {
+	var b strings.Builder
+	b.WriteString("P")
+	if days := d / (24 * time.Hour); days > 0 && d%(24*time.Hour) == 0 {
+		fmt.Fprintf(&b, "%dD", days)
+		return b.String()
+	}
+	b.WriteString("T")
+	if h := d / time.Hour; h > 0 {
+		fmt.Fprintf(&b, "%dH", h)
+	}
+	if m := d % time.Hour / time.Minute; m > 0 {
+		fmt.Fprintf(&b, "%dM", m)
+	}
+	if sec := d % time.Minute / time.Second; sec > 0 || d < time.Minute {
+		fmt.Fprintf(&b, "%dS", sec)
+	}
+	return b.String()
 }
 
 func attendeeProp(name string, a tidbro.Attendee) *goical.Prop {
@@ -387,11 +442,22 @@ func attendeeProp(name string, a tidbro.Attendee) *goical.Prop {
 	return p
 }
 
-func encodeAlarm(a tidbro.Alarm, summary string) *goical.Component {
+// encodeAlarm writes an alarm over the remote's alarm in the same place,
+// when it has the same action: what tidbro does not model of it (UIDs,
+// e-mail recipients, X- properties) stays.
+func encodeAlarm(a tidbro.Alarm, summary string, prev *goical.Component) *goical.Component {
 	c := goical.NewComponent(goical.CompAlarm)
 	action := a.Action
 	if action == "" {
 		action = "display"
+	}
+	if prev != nil && strings.EqualFold(text(prev.Props, goical.PropAction), action) {
+		for name, ps := range prev.Props {
+			if name != goical.PropAction && name != goical.PropTrigger && name != goical.PropDescription {
+				c.Props[name] = ps
+			}
+		}
+		c.Children = prev.Children
 	}
 	c.Props.SetText(goical.PropAction, strings.ToUpper(action))
 	p := goical.NewProp(goical.PropTrigger)

@@ -70,6 +70,17 @@ func TestDecodeEventSamples(t *testing.T) {
 			Private: true, ShowAs: "oof",
 			Alarms: []tidbro.Alarm{{Action: "display", Trigger: "-PT15M", Description: "Reminder"}},
 		}},
+		{"outlook-series.ics", tidbro.Event{
+			UID:     "040000008200E00074C5B7101A82E00800000000A0B1C2D3E4F5DA01000000000000000010000000",
+			Summary: "Teamrunde", Description: "Jour fixe\n", Location: "Besprechungsraum 2",
+			// A quoted Windows TZID, mapped to IANA; CET in January.
+			Start: utc("2024-01-08T08:30:00Z"), End: utc("2024-01-08T09:00:00Z"), TimeZone: "Europe/Berlin",
+			RRule: "FREQ=WEEKLY;COUNT=12;BYDAY=MO", ExDates: []time.Time{utc("2024-01-22T08:30:00Z")}, ShowAs: "busy",
+			Alarms: []tidbro.Alarm{{Action: "display", Trigger: "-PT15M", Description: "Reminder"}},
+			Overrides: []tidbro.Event{{Summary: "Teamrunde (verschoben)", Description: "Jour fixe, diesmal später\n",
+				Location: "Besprechungsraum 2", ShowAs: "busy", RecurrenceID: ptr(utc("2024-01-29T08:30:00Z")),
+				Start: utc("2024-01-29T10:30:00Z"), End: utc("2024-01-29T11:00:00Z")}},
+		}},
 		{"google.ics", tidbro.Event{
 			UID: "7kukuqrfedlm2f9t0vr42q2l4d@google.com", Summary: "Standup",
 			Description: "Join: https://meet.google.com/abc-defg-hij",
@@ -322,5 +333,18 @@ func TestEncodeEventShape(t *testing.T) {
 	}
 	if got.UID == "" || len(got.Overrides) != 1 || !got.Overrides[0].Cancelled {
 		t.Errorf("got %+v", got)
+	}
+}
+
+func TestICalDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Hour: "PT1H", 90 * time.Minute: "PT1H30M", 48 * time.Hour: "P2D",
+		25 * time.Hour: "PT25H", 30 * time.Second: "PT30S", 0: "PT0S", time.Hour + 5*time.Second: "PT1H5S"} {
+		got := icalDuration(d)
+		if got != want {
+			t.Errorf("%v: %s, want %s", d, got, want)
+		}
+		if back, err := tidbro.ParseDuration(got); err != nil || back != d {
+			t.Errorf("%s reads back as %v %v", got, back, err)
+		}
 	}
 }

@@ -34,6 +34,7 @@ import (
 
 	goical "github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
+	"github.com/tidbro/tidbro/wintz"
 )
 
 // ProdID is written into every calendar tidbro produces.
@@ -88,42 +89,23 @@ func newZones(cal *goical.Calendar) *zones {
 	return z
 }
 
-// windowsZones maps the Windows zone names Outlook and Exchange write most
-// often; others go through their VTIMEZONE.
-var windowsZones = map[string]string{
-	"W. Europe Standard Time":        "Europe/Berlin",
-	"Romance Standard Time":          "Europe/Paris",
-	"Central Europe Standard Time":   "Europe/Budapest",
-	"Central European Standard Time": "Europe/Warsaw",
-	"GMT Standard Time":              "Europe/London",
-	"FLE Standard Time":              "Europe/Kiev",
-	"E. Europe Standard Time":        "Europe/Chisinau",
-	"Russian Standard Time":          "Europe/Moscow",
-	"Eastern Standard Time":          "America/New_York",
-	"Central Standard Time":          "America/Chicago",
-	"Mountain Standard Time":         "America/Denver",
-	"Pacific Standard Time":          "America/Los_Angeles",
-	"Tokyo Standard Time":            "Asia/Tokyo",
-	"China Standard Time":            "Asia/Shanghai",
-	"India Standard Time":            "Asia/Kolkata",
-	"AUS Eastern Standard Time":      "Australia/Sydney",
-	"UTC":                            "UTC",
-}
-
 // ianaName returns the IANA zone for a TZID, if there is one.
+// Windows names (Outlook's "W. Europe Standard Time") map through CLDR's
+// table; an IANA name is taken as it is ("UTC" is both).
 func ianaName(tzid string) (string, *time.Location) {
 	tzid = strings.TrimPrefix(tzid, "/") // "globally unique" TZIDs
-	if n, ok := windowsZones[tzid]; ok {
-		tzid = n
-	}
 	if tzid == "" || tzid == "Local" || strings.Contains(tzid, "..") {
 		return "", nil
 	}
-	loc, err := time.LoadLocation(tzid)
-	if err != nil {
-		return "", nil
+	if loc, err := time.LoadLocation(tzid); err == nil {
+		return tzid, loc
 	}
-	return tzid, loc
+	if n, ok := wintz.ToIANA(tzid); ok {
+		if loc, err := time.LoadLocation(n); err == nil {
+			return n, loc
+		}
+	}
+	return "", nil
 }
 
 // parseTime reads one date or date-time value with the parameters of its

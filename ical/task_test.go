@@ -9,6 +9,26 @@ import (
 	"github.com/tidbro/tidbro"
 )
 
+// An Apple Reminders item: a due date without time, completed, with an
+// alarm tidbro does not model (kept on write).
+func TestDecodeAppleReminder(t *testing.T) {
+	raw := read(t, "apple-reminder.ics")
+	got, err := DecodeTask(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, got, &tidbro.Task{UID: "8F1F2E6A-4C1D-4E2B-9B7A-0C3D5E7F9A11", Summary: "Buy milk", AllDay: true,
+		Due: ptr(utc("2024-03-12T00:00:00Z")), Completed: ptr(utc("2024-03-11T17:00:00Z")), Status: "completed", Percent: 100})
+	got.Summary = "Buy oat milk"
+	b, err := EncodeTask(got, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := string(b); !strings.Contains(out, "BEGIN:VALARM") || !strings.Contains(out, "X-WR-ALARMUID") || !strings.Contains(out, "DUE;VALUE=DATE:20240312") {
+		t.Errorf("the alarm or the date-only due was lost:\n%s", out)
+	}
+}
+
 func TestDecodeTask(t *testing.T) {
 	raw := read(t, "task.ics")
 	got, err := DecodeTask(raw)

@@ -19,7 +19,7 @@ func DecodeContact(b []byte) (c *tidbro.Contact, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("ical: cannot parse vCard: %w", err)
 	}
-	unescapeSemicolons(card)
+	unescapeExtra(card)
 	if v := card.Value(vcard.FieldVersion); v != "3.0" && v != "4.0" {
 		return nil, fmt.Errorf("ical: unsupported vCard version %q (want 3.0 or 4.0)", v)
 	}
@@ -173,6 +173,7 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("ical: raw: cannot parse vCard: %w", err)
 		}
+		unescapeExtra(old) // as DecodeContact does, so values match below
 		if old.Value(vcard.FieldVersion) == "3.0" {
 			version = "3.0"
 		}
@@ -308,19 +309,19 @@ func displayName(c *tidbro.Contact) string {
 	return "(no name)"
 }
 
-// unescapeSemicolons undoes the "\;" escape go-vcard leaves in place (it
-// unescapes only "\\", "\n" and "\,"). Servers such as Radicale escape
-// semicolons in text values, and left escaped they would gain a backslash
-// on every round trip. Structured values (N, ADR, ORG) split on ";" and
-// keep theirs.
-func unescapeSemicolons(card vcard.Card) {
+// unescapeExtra undoes the escapes go-vcard leaves in place (it unescapes
+// only "\\", "\n" and "\,"): "\;", which servers such as Radicale write in
+// text values, and "\:", which Google and Apple write in URLs of vCard 3.0
+// exports. Left escaped they would gain a backslash on every round trip.
+// Structured values (N, ADR, ORG) split on ";" and keep theirs.
+func unescapeExtra(card vcard.Card) {
 	for name, fields := range card {
-		switch name {
-		case vcard.FieldName, vcard.FieldAddress, vcard.FieldOrganization, vcard.FieldGender:
-			continue
-		}
+		structured := name == vcard.FieldName || name == vcard.FieldAddress || name == vcard.FieldOrganization || name == vcard.FieldGender
 		for _, f := range fields {
-			f.Value = strings.ReplaceAll(f.Value, `\;`, ";")
+			if !structured {
+				f.Value = strings.ReplaceAll(f.Value, `\;`, ";")
+			}
+			f.Value = strings.ReplaceAll(f.Value, `\:`, ":")
 		}
 	}
 }

@@ -25,6 +25,17 @@ func TestDecodeContactSamples(t *testing.T) {
 			Photo:      &tidbro.Photo{MediaType: "image/jpeg", Data: []byte{0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F'}},
 			Categories: []string{"Friends", "Gardening"},
 		}},
+		{"google.vcf", tidbro.Contact{
+			DisplayName: "Karin Lund", GivenName: "Karin", FamilyName: "Lund", Organization: "Lund & Co", Title: "CEO",
+			Emails: []tidbro.Email{{Type: "work", Address: "karin@lund.example"}, {Type: "home", Address: "karin.lund@mail.example"}},
+			Phones: []tidbro.Phone{{Type: "mobile", Number: "+46 70 555 01 02"}, {Type: "work", Number: "+46 8 555 01 03"}},
+			Addresses: []tidbro.Address{
+				{Type: "work", Street: "Drottninggatan 5", Locality: "Stockholm", PostalCode: "111 51", Country: "Sweden"},
+				{Type: "home", Street: "Villavägen 2", Locality: "Täby", PostalCode: "183 30", Country: "Sweden"}},
+			// Google escapes the colon of a URL.
+			URLs: []string{"https://lund.example/about"}, Note: "Prefers mornings, not Mondays", Birthday: "1980-05-17",
+			Photo: &tidbro.Photo{URI: "https://lh3.googleusercontent.com/contacts/AbC123"}, Categories: []string{"myContacts", "Customers"},
+		}},
 		{"rfc6350.vcf", tidbro.Contact{
 			DisplayName: "Simon Perreault", GivenName: "Simon", FamilyName: "Perreault", Suffix: "ing. jr,M.Sc.",
 			Organization: "Viagenie",
