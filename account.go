@@ -50,6 +50,17 @@ type Token struct {
 	Revoked  bool
 }
 
+// AppPassword lets a user's CalDAV/CardDAV clients into tidbro's DAV server
+// (HTTP Basic with the username). Only a hash of the secret is stored; the
+// secret is shown once, when it is made.
+type AppPassword struct {
+	ID       int64
+	TenantID int64
+	UserID   int64
+	Name     string // what it is for ("iPhone")
+	Created  time.Time
+}
+
 // AccountKind is the kind of groupware an account binds to.
 type AccountKind string
 

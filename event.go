@@ -308,6 +308,21 @@ func (e *Event) Span() (from, to time.Time, ok bool) {
 
 // Occurs reports whether any instance of the event overlaps [from, to).
 func (e *Event) Occurs(from, to time.Time) bool {
+	return len(e.Instances(from, to, 1)) > 0
+}
+
+// Instance is one occurrence of an event.
+type Instance struct {
+	Start, End time.Time
+	Event      *Event // the series, or the override that changed this instance
+}
+
+// Instances returns the instances that overlap [from, to), at most limit
+// of them (0: all), in no particular order. Cancelled instances are left
+// out.
+func (e *Event) Instances(from, to time.Time, limit int) []Instance {
+	var out []Instance
+	full := func() bool { return limit > 0 && len(out) >= limit }
 	dur := e.End.Sub(e.Start)
 	overlaps := func(s, en time.Time) bool {
 		if en.Equal(s) {
@@ -316,10 +331,11 @@ func (e *Event) Occurs(from, to time.Time) bool {
 		return s.Before(to) && en.After(from)
 	}
 	overridden := map[time.Time]bool{}
-	for _, o := range e.Overrides {
+	for i := range e.Overrides {
+		o := &e.Overrides[i]
 		overridden[*o.RecurrenceID] = true
-		if !o.Cancelled && o.Status != "cancelled" && overlaps(o.Start, o.End) {
-			return true
+		if !o.Cancelled && o.Status != "cancelled" && overlaps(o.Start, o.End) && !full() {
+			out = append(out, Instance{Start: o.Start, End: o.End, Event: o})
 		}
 	}
 	excluded := func(t time.Time) bool {
@@ -333,27 +349,35 @@ func (e *Event) Occurs(from, to time.Time) bool {
 		}
 		return false
 	}
-	if e.RRule == "" && len(e.RDates) == 0 {
-		return overlaps(e.Start, e.End)
-	}
-	for _, t := range e.RDates {
-		if !excluded(t) && overlaps(t, t.Add(dur)) {
-			return true
+	add := func(t time.Time) {
+		if !excluded(t) && overlaps(t, t.Add(dur)) && !full() {
+			out = append(out, Instance{Start: t, End: t.Add(dur), Event: e})
 		}
 	}
+	if e.RRule == "" && len(e.RDates) == 0 {
+		if overlaps(e.Start, e.End) && !full() {
+			out = append(out, Instance{Start: e.Start, End: e.End, Event: e})
+		}
+		return out
+	}
+	for _, t := range e.RDates {
+		add(t)
+	}
 	if e.RRule == "" {
-		return !excluded(e.Start) && overlaps(e.Start, e.End)
+		add(e.Start)
+		return out
 	}
 	r, err := e.recurrence()
 	if err != nil {
-		return false
+		return out
 	}
 	for _, t := range r.between(from.Add(-dur), to) {
-		if !excluded(t) && overlaps(t, t.Add(dur)) {
-			return true
+		if full() {
+			break
 		}
+		add(t)
 	}
-	return false
+	return out
 }
 
 // decodeStrict decodes, refusing unknown fields. Type errors name the field

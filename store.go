@@ -63,6 +63,18 @@ type Store interface {
 	// AccountByID returns an account with its password, for the engine.
 	AccountByID(ctx context.Context, id int64) (*Account, error)
 
+	// CreateAppPassword stores an app password of a user (for HTTP Basic on
+	// the DAV server) whose secret hashes to secretHash.
+	CreateAppPassword(ctx context.Context, tenantID, userID int64, name string, secretHash []byte) (*AppPassword, error)
+	// AppPasswordByHash finds a live app password; unknown and revoked ones,
+	// and those of deleted users, are ENOTFOUND.
+	AppPasswordByHash(ctx context.Context, secretHash []byte) (*AppPassword, error)
+	AppPasswords(ctx context.Context, tenantID, userID int64) ([]*AppPassword, error) // oldest first
+	// RevokeAppPassword removes one; ENOTFOUND when the user has no such password.
+	RevokeAppPassword(ctx context.Context, tenantID, userID, id int64) error
+
+	DAVStore
+
 	SyncStore
 
 	Ping(ctx context.Context) error
@@ -124,6 +136,24 @@ type SyncStore interface {
 	Setting(ctx context.Context, tenantID int64, key string) ([]byte, error) // ENOTFOUND if unset
 }
 
+// DAVStore is what tidbro's own CalDAV/CardDAV server keeps beside the
+// items.
+type DAVStore interface {
+	// DAVObject returns the representation (iCalendar, vCard) the DAV server
+	// last served or took from a client for an item, and the item version it
+	// is of; ENOTFOUND when there is none. A client's own bytes are kept so
+	// that what tidbro does not model survives; a representation of an
+	// older version is the base the next one is written over.
+	DAVObject(ctx context.Context, itemID int64) (version int64, data []byte, err error)
+	// PutDAVObject stores the representation of version of an item. It
+	// never replaces one of a newer version.
+	PutDAVObject(ctx context.Context, itemID, version int64, data []byte) error
+	// CollectionHead returns the newest feed position that changed one
+	// user's items of the given kinds (departures included), 0 when none:
+	// the sync token and CTag of a DAV collection.
+	CollectionHead(ctx context.Context, tenantID, userID int64, kinds []Kind) (int64, error)
+}
+
 // PairQuery selects pairs.
 type PairQuery struct {
 	TenantID  int64
@@ -155,9 +185,11 @@ type ChangeQuery struct {
 	Since    int64
 	Limit    int // <= 0 means DefaultPageSize
 	// OwnerID narrows the feed to one user's collections, including the
-	// departures of items reassigned away from them; Kind to one kind.
+	// departures of items reassigned away from them; Kind to one kind, or
+	// Kinds (when Kind is empty) to several.
 	OwnerID int64
 	Kind    Kind
+	Kinds   []Kind
 }
 
 // DefaultPageSize and MaxPageSize bound listings and feeds.

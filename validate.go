@@ -199,3 +199,6 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// ValidText checks a text value: valid UTF-8, at most max bytes.
+func ValidText(field, v string, max int) error { return validText(field, v, max) }

@@ -76,6 +76,17 @@ func (s *Server) registerRoutes() {
 		response: accountBody{}, handle: s.getAccount})
 	s.add(route{method: "DELETE", pattern: "/v1/users/{username}/accounts/{name}", status: http.StatusNoContent,
 		summary: "Delete a groupware account.", handle: s.deleteAccount})
+	s.add(route{method: "POST", pattern: "/v1/users/{username}/app-passwords", status: http.StatusCreated,
+		summary: "Make an app password for the user's CalDAV/CardDAV clients (HTTP Basic with the username on /dav/). The password is in this answer only; only its hash is stored.",
+		request: newAppPasswordBody{}, response: appPasswordBody{}, handle: s.createAppPassword})
+	s.add(route{method: "GET", pattern: "/v1/users/{username}/app-passwords", summary: "List the user's app passwords (without the passwords).",
+		response: appPasswordsBody{}, handle: s.listAppPasswords})
+	s.add(route{method: "DELETE", pattern: "/v1/users/{username}/app-passwords/{id}", status: http.StatusNoContent,
+		summary: "Revoke an app password: clients using it are refused from the next request.", handle: s.revokeAppPassword})
+	s.add(route{method: "GET", pattern: "/v1/settings/dav", summary: "How the DAV server treats its clients' writes (direction, ownership, contactCreates).",
+		response: tidbro.DAVPolicy{}, handle: s.getDAVPolicy})
+	s.add(route{method: "PUT", pattern: "/v1/settings/dav", summary: "Set the DAV policy: direction two-way | app-to-groupware (collections read-only), ownership shared | origin, contactCreates allow | refuse.",
+		request: tidbro.DAVPolicy{}, response: tidbro.DAVPolicy{}, handle: s.putDAVPolicy})
 }
 
 type statusBody struct {

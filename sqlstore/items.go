@@ -436,6 +436,15 @@ WHERE c.tenant_id = ? AND c.seq > ?`)
 	if q.Kind != "" {
 		b.WriteString(` AND c.kind = ?`)
 		args = append(args, q.Kind)
+	} else if len(q.Kinds) > 0 {
+		kinds, err := validKinds(q.Kinds)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(` AND c.kind IN (` + placeholders(len(kinds)) + `)`)
+		for _, k := range kinds {
+			args = append(args, k)
+		}
 	}
 	b.WriteString(` ORDER BY c.seq LIMIT ?`)
 	args = append(args, pageSize(q.Limit))

@@ -108,8 +108,9 @@ WHERE tenant_id = ? AND deleted = FALSE ORDER BY username`, tenantID)
 	return us, nil
 }
 
-// DeleteUser marks the user deleted, deletes their accounts and turns each
-// of their live items into a tombstone at a feed position of its own.
+// DeleteUser marks the user deleted, deletes their accounts and app
+// passwords and turns each of their live items into a tombstone at a feed
+// position of its own.
 func (s *Store) DeleteUser(ctx context.Context, tenantID int64, username string) (err error) {
 	defer func() { err = wrap(err, "delete user %q", username) }()
 	tx, done, err := s.begin(ctx)
@@ -139,6 +140,12 @@ WHERE tenant_id = ? AND username = ? AND deleted = FALSE RETURNING id`, t, tenan
 		return err
 	}
 	if _, err := s.exec(ctx, tx, `DELETE FROM accounts WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	// The row stays (a user of that name comes back in it), so its app
+	// passwords go now rather than by cascade: revived, the user must not
+	// find the old ones working again.
+	if _, err := s.exec(ctx, tx, `DELETE FROM app_passwords WHERE user_id = ?`, userID); err != nil {
 		return err
 	}
 	ids, err := s.liveItemIDs(ctx, tx, userID)

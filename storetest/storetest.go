@@ -48,6 +48,10 @@ func Run(t *testing.T, open func(t *testing.T) tidbro.Store) {
 		{"Audit", testAudit},
 		{"Holds", testHolds},
 		{"Settings", testSettings},
+		{"AppPasswords", testAppPasswords},
+		{"DAVObjects", testDAVObjects},
+		{"CollectionHead", testCollectionHead},
+		{"ChangesKinds", testChangesKinds},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentIfMatch", testConcurrentIfMatch},
 	}

@@ -191,3 +191,67 @@ func tenantCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return fmt.Errorf("usage: tidbro tenant add NAME | tenant list")
 }
+
+func appPasswordCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	op, args := sub(args)
+	c := newAdminCmd("app-password "+op, stderr, true)
+	user := func(store tidbro.Store, t *tidbro.Tenant, name string) (*tidbro.User, error) {
+		u, err := store.User(ctx, t.ID, name)
+		if err != nil {
+			return nil, fmt.Errorf("user %q: %w", name, err)
+		}
+		return u, nil
+	}
+	switch op {
+	case "create":
+		name := c.fs.String("name", "", "what it is for, such as iPhone")
+		return c.run(ctx, args, 1, "app-password create USERNAME [--name N]", func(store tidbro.Store, t *tidbro.Tenant, pos []string) error {
+			u, err := user(store, t, pos[0])
+			if err != nil {
+				return err
+			}
+			password, hash := tidbro.NewAppPassword()
+			ap, err := store.CreateAppPassword(ctx, t.ID, u.ID, *name, hash)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "created app password %d for %s; log in to /dav/ as %s with it. It is shown only now:\n", ap.ID, u.Username, u.Username)
+			fmt.Fprintln(stdout, password)
+			return nil
+		})
+	case "list":
+		return c.run(ctx, args, 1, "app-password list USERNAME", func(store tidbro.Store, t *tidbro.Tenant, pos []string) error {
+			u, err := user(store, t, pos[0])
+			if err != nil {
+				return err
+			}
+			aps, err := store.AppPasswords(ctx, t.ID, u.ID)
+			if err != nil {
+				return err
+			}
+			var rows [][]string
+			for _, a := range aps {
+				rows = append(rows, []string{strconv.FormatInt(a.ID, 10), a.Name, a.Created.UTC().Format("2006-01-02 15:04")})
+			}
+			return table(stdout, "ID\tNAME\tCREATED", rows)
+		})
+	case "revoke":
+		usage := "app-password revoke USERNAME ID (see tidbro app-password list)"
+		return c.run(ctx, args, 2, usage, func(store tidbro.Store, t *tidbro.Tenant, pos []string) error {
+			u, err := user(store, t, pos[0])
+			if err != nil {
+				return err
+			}
+			id, err := strconv.ParseInt(pos[1], 10, 64)
+			if err != nil {
+				return fmt.Errorf("usage: tidbro %s", usage)
+			}
+			if err := store.RevokeAppPassword(ctx, t.ID, u.ID, id); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "revoked app password %d of %s\n", id, u.Username)
+			return nil
+		})
+	}
+	return fmt.Errorf("usage: tidbro app-password create|list|revoke")
+}

@@ -29,7 +29,7 @@ const usage = `tidbro keeps a business application's calendars, tasks and contac
 with its users' groupware.
 
 Usage:
-  tidbro serve [--addr HOST:PORT] [--data DIR] [--db URL]
+  tidbro serve [--addr HOST:PORT] [--data DIR] [--db URL] [--tls-cert F --tls-key F]
   tidbro version
   tidbro user add USERNAME [--email E] [--name N] [--tz ZONE] [--tenant T]
   tidbro user list [--tenant T]
@@ -40,6 +40,9 @@ Usage:
   tidbro tenant list
   tidbro sync [--user U] [--account A] [--full] [--since DATE] [--dry-run]
   tidbro log USERNAME [--limit N]
+  tidbro app-password create USERNAME [--name N] [--tenant T]
+  tidbro app-password list USERNAME [--tenant T]
+  tidbro app-password revoke USERNAME ID [--tenant T]
 
 Every command that touches the database takes --data and --db (env
 TIDBRO_DATA, TIDBRO_DB) and is safe to run while serve runs.
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return syncCmd(ctx, rest, stdout, stderr)
 	case "log":
 		return logCmd(ctx, rest, stdout, stderr)
+	case "app-password":
+		return appPasswordCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tidbro/tidbro"
 	"github.com/tidbro/tidbro/api"
+	"github.com/tidbro/tidbro/davserver"
 )
 
 // AdminTokenFile holds the admin API token written on first start.
@@ -28,8 +29,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db.register(fs)
 	addr := fs.String("addr", envOr("TIDBRO_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (env TIDBRO_ADDR)")
 	logLevel := fs.String("log-level", envOr("TIDBRO_LOG_LEVEL", "info"), "debug, info, warn or error (env TIDBRO_LOG_LEVEL)")
+	tlsCert := fs.String("tls-cert", os.Getenv("TIDBRO_TLS_CERT"), "serve HTTPS with this certificate (PEM, chain included; env TIDBRO_TLS_CERT)")
+	tlsKey := fs.String("tls-key", os.Getenv("TIDBRO_TLS_KEY"), "the certificate's private key (PEM; env TIDBRO_TLS_KEY)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
@@ -49,14 +55,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           api.New(store, api.Options{Logger: log, Version: versionString()}),
+		Handler:           handler(store, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("tidbro serving", "addr", ln.Addr().String(), "version", versionString(), "data", db.data)
+	log.Info("tidbro serving", "addr", ln.Addr().String(), "tls", *tlsCert != "", "version", versionString(), "data", db.data)
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() {
+		if *tlsCert != "" {
+			done <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+			return
+		}
+		done <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-done:
 		return err
@@ -72,6 +84,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// handler serves the REST API, and the DAV server under /dav/ with the
+// RFC 6764 redirects, on one port.
+func handler(store tidbro.Store, log *slog.Logger) http.Handler {
+	dav := davserver.New(store, davserver.Options{Logger: log})
+	mux := http.NewServeMux()
+	mux.Handle(davserver.Prefix, dav)
+	mux.Handle("/.well-known/caldav", dav)
+	mux.Handle("/.well-known/carddav", dav)
+	mux.Handle("/", api.New(store, api.Options{Logger: log, Version: versionString()}))
+	return mux
 }
 
 // bootstrap makes a new installation usable: the default tenant, and an

@@ -1,0 +1,239 @@
+package davserver
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tidbro/tidbro"
+	"github.com/tidbro/tidbro/ical"
+)
+
+// refusal says in words why the user's client may not write item it of
+// collection c (nil with create: a new item; nil without: the collection
+// as such), or "" when it may.
+func (q *request) refusal(c *collection, it *tidbro.Item, create bool) string {
+	what := map[*collection]string{calendar: "calendar", tasks: "task list", contacts: "address book"}[c]
+	switch {
+	case q.policy.Direction == tidbro.DirectionAppToGroupware:
+		return "The business application is the leading system for this " + what +
+			": make the change there, and it reaches this client with its next sync."
+	case it != nil && it.Kind == tidbro.KindJob:
+		return "Jobs are managed in the business application: change or reschedule this one there."
+	case create && c.contacts() && q.policy.ContactCreates == tidbro.Refuse:
+		return "New contacts are created in the business application; this address book takes changes to the contacts it has."
+	case it != nil && q.policy.Ownership == tidbro.OwnershipOrigin && it.Origin != tidbro.OriginDAVClient:
+		return "This item was created in the business application and belongs to it: change it there."
+	}
+	return ""
+}
+
+func (q *request) refuse(msg string) {
+	davError(q.w, http.StatusForbidden, name(nsDAV, "need-privileges"), msg)
+}
+
+// item finds the live item a resource names, if the user owns it.
+func (q *request) item(res resource) (*tidbro.Item, error) {
+	kind, appID, ok := parseObject(res.coll, res.name)
+	if !ok {
+		return nil, nil
+	}
+	it, err := q.s.store.Item(q.ctx, q.user.TenantID, kind, appID)
+	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND || err == nil && it.OwnerID != q.user.ID {
+		return nil, nil // another user's item is as good as absent
+	}
+	return it, err
+}
+
+// get serves an item's representation; a collection answers with a line
+// for people who open it in a browser.
+func (q *request) get(res resource) error {
+	if res.kind != resObject {
+		q.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(q.w, "This is a tidbro CalDAV/CardDAV collection: open it with a calendar or contacts program.\n")
+		return nil
+	}
+	it, err := q.item(res)
+	if err != nil {
+		return err
+	}
+	if it == nil {
+		http.NotFound(q.w, q.r)
+		return nil
+	}
+	tag := etag(it)
+	if inm := q.r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || matches(inm, tag)) {
+		q.w.Header().Set("ETag", tag)
+		q.w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if im := q.r.Header.Get("If-Match"); im != "" && !matches(im, tag) {
+		http.Error(q.w, "the item has changed", http.StatusPreconditionFailed)
+		return nil
+	}
+	data, err := q.representation(it)
+	if err != nil {
+		return err
+	}
+	h := q.w.Header()
+	h.Set("Content-Type", res.coll.mediaType)
+	h.Set("ETag", tag)
+	h.Set("Last-Modified", it.Updated.UTC().Format(http.TimeFormat))
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	if q.r.Method == http.MethodHead {
+		q.w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	_, err = q.w.Write(data)
+	return err
+}
+
+// matches reports whether an If-Match / If-None-Match list names tag.
+func matches(list, tag string) bool {
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == tag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// put stores a client's calendar object or card as an app change.
+func (q *request) put(res resource) error {
+	if res.kind != resObject {
+		http.Error(q.w, "PUT needs an item's URL inside a collection", http.StatusMethodNotAllowed)
+		return nil
+	}
+	c := res.coll
+	kind, appID, ok := parseObject(c, res.name)
+	if !ok {
+		davError(q.w, http.StatusForbidden, name(nsTidbro, "valid-resource-name"),
+			"Name the item's resource with a UID and "+c.ext+" (no slash, not beginning with \"~\").")
+		return nil
+	}
+	if kind == tidbro.KindJob {
+		q.refuse(q.refusal(c, &tidbro.Item{Kind: kind}, false))
+		return nil
+	}
+	if !mediaTypeOK(c, q.r.Header.Get("Content-Type")) {
+		cond := name(nsCalDAV, "supported-calendar-data")
+		if c.contacts() {
+			cond = name(nsCardDAV, "supported-address-data")
+		}
+		davError(q.w, http.StatusUnsupportedMediaType, cond, "This collection takes "+strings.Split(c.mediaType, ";")[0]+".")
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(q.r.Body, MaxObject+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > MaxObject {
+		davError(q.w, http.StatusRequestEntityTooLarge, name(nsCalDAV, "max-resource-size"), "The item is over the limit of 10 MB.")
+		return nil
+	}
+	old, err := q.s.store.Item(q.ctx, q.user.TenantID, kind, appID)
+	switch {
+	case tidbro.ErrorCode(err) == tidbro.ENOTFOUND:
+		old = nil
+	case err != nil:
+		return err
+	case old.OwnerID != q.user.ID:
+		// The name is another user's item: never reassign it from here.
+		davError(q.w, http.StatusConflict, name(nsTidbro, "name-taken"), "That resource name is taken: name the item with its UID.")
+		return nil
+	}
+	if im := q.r.Header.Get("If-Match"); im != "" && (old == nil || !matches(im, etag(old))) {
+		http.Error(q.w, "the item has changed or is gone", http.StatusPreconditionFailed)
+		return nil
+	}
+	if q.r.Header.Get("If-None-Match") == "*" && old != nil {
+		http.Error(q.w, "the item exists", http.StatusPreconditionFailed)
+		return nil
+	}
+	if msg := q.refusal(c, old, old == nil); msg != "" {
+		q.refuse(msg)
+		return nil
+	}
+	it, err := decode(c, data, old)
+	if errors.Is(err, ical.ErrOtherComponent) {
+		cond := name(nsCalDAV, "supported-calendar-component")
+		davError(q.w, http.StatusForbidden, cond, "This collection holds "+c.comp+" components only.")
+		return nil
+	}
+	if err != nil {
+		cond := name(nsCalDAV, "valid-calendar-data")
+		if c.contacts() {
+			cond = name(nsCardDAV, "valid-address-data")
+		}
+		davError(q.w, http.StatusForbidden, cond, "The item cannot be read: "+err.Error())
+		return nil
+	}
+	it.TenantID, it.AppID, it.OwnerID, it.ChangedBy = q.user.TenantID, appID, q.user.ID, tidbro.OriginDAVClient
+	cond := tidbro.Precondition{IfNoneMatch: old == nil}
+	if old != nil {
+		it.Type, cond.IfMatch = old.Type, old.Version
+	} else {
+		it.Type = tidbro.TypeGroupware
+	}
+	if err := it.Validate(); err != nil {
+		davError(q.w, http.StatusForbidden, name(nsCalDAV, "valid-calendar-data"), "The item is not valid: "+tidbro.ErrorMessage(err))
+		return nil
+	}
+	stored, _, err := q.s.store.PutItem(q.ctx, it, cond)
+	if tidbro.ErrorCode(err) == tidbro.EPRECONDITION {
+		http.Error(q.w, "the item changed meanwhile", http.StatusPreconditionFailed)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The client's own bytes are what it gets back, so the tag is strong.
+	if err := q.s.store.PutDAVObject(q.ctx, stored.ID, stored.Version, data); err != nil {
+		return err
+	}
+	q.w.Header().Set("ETag", etag(stored))
+	if old == nil {
+		q.w.WriteHeader(http.StatusCreated)
+	} else {
+		q.w.WriteHeader(http.StatusNoContent)
+	}
+	return nil
+}
+
+// delete removes an item as an app change.
+func (q *request) delete(res resource) error {
+	if res.kind != resObject {
+		davError(q.w, http.StatusForbidden, xml.Name{}, "The collections are fixed and cannot be deleted.")
+		return nil
+	}
+	it, err := q.item(res)
+	if err != nil {
+		return err
+	}
+	if it == nil {
+		http.NotFound(q.w, q.r)
+		return nil
+	}
+	if im := q.r.Header.Get("If-Match"); im != "" && !matches(im, etag(it)) {
+		http.Error(q.w, "the item has changed", http.StatusPreconditionFailed)
+		return nil
+	}
+	if msg := q.refusal(res.coll, it, false); msg != "" {
+		q.refuse(msg)
+		return nil
+	}
+	_, err = q.s.store.DeleteItem(q.ctx, q.user.TenantID, it.Kind, it.AppID, tidbro.Precondition{IfMatch: it.Version}, tidbro.OriginDAVClient)
+	if tidbro.ErrorCode(err) == tidbro.EPRECONDITION {
+		http.Error(q.w, "the item changed meanwhile", http.StatusPreconditionFailed)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,78 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/tidbro/tidbro"
+)
+
+func (s *Store) DAVObject(ctx context.Context, itemID int64) (version int64, data []byte, err error) {
+	err = s.queryRow(ctx, s.db, `SELECT version, data FROM dav_objects WHERE item_id = ?`, itemID).Scan(&version, &data)
+	if isNoRows(err) {
+		return 0, nil, tidbro.Errorf(tidbro.ENOTFOUND, "no DAV object of item %d", itemID)
+	}
+	if err != nil {
+		return 0, nil, wrap(err, "DAV object of item %d", itemID)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return version, data, nil
+}
+
+// PutDAVObject is one upsert whose update is conditional on the version, so
+// that of two racing writers the newer version wins whatever their order.
+// An equal version replaces the stored one: a client's PUT that changes only
+// what tidbro does not model leaves the item's version as it was, and its
+// bytes must still be kept.
+func (s *Store) PutDAVObject(ctx context.Context, itemID, version int64, data []byte) error {
+	if version <= 0 {
+		return tidbro.Invalid("version", "a DAV object is of an item version (1 or more), not %d", version)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	_, err := s.exec(ctx, s.db, `INSERT INTO dav_objects (item_id, version, data) VALUES (?, ?, ?)
+ON CONFLICT (item_id) DO UPDATE SET version = excluded.version, data = excluded.data
+WHERE dav_objects.version <= excluded.version`, itemID, version, data)
+	if _, foreignKey := violation(err); foreignKey {
+		return tidbro.Errorf(tidbro.ENOTFOUND, "no item %d", itemID)
+	}
+	return wrap(err, "put DAV object of item %d", itemID)
+}
+
+// CollectionHead takes the maximum of one MAX per kind rather than one MAX
+// over kind IN (...): each is then the last entry of an index range of
+// changes_user (user_id, kind, seq), found without reading the user's
+// whole history.
+func (s *Store) CollectionHead(ctx context.Context, tenantID, userID int64, kinds []tidbro.Kind) (int64, error) {
+	kinds, err := validKinds(kinds)
+	if err != nil {
+		return 0, err
+	}
+	if len(kinds) == 0 {
+		return 0, tidbro.Invalid("kinds", "a collection has at least one kind")
+	}
+	parts := make([]string, len(kinds))
+	var args []any
+	for i, k := range kinds {
+		parts[i] = `SELECT MAX(seq) AS head FROM changes WHERE tenant_id = ? AND user_id = ? AND kind = ?`
+		args = append(args, tenantID, userID, k)
+	}
+	var head int64
+	err = s.queryRow(ctx, s.db, `SELECT COALESCE(MAX(head), 0) FROM (`+strings.Join(parts, "\nUNION ALL ")+`) heads`,
+		args...).Scan(&head)
+	return head, wrap(err, "collection head of user %d", userID)
+}
+
+// validKinds returns the distinct kinds of ks in order, or EINVALID for one
+// that is not a kind. That also bounds a query's IN list to the four kinds.
+func validKinds(ks []tidbro.Kind) ([]tidbro.Kind, error) {
+	for _, k := range ks {
+		if pk, ok := tidbro.ParseKind(string(k)); !ok || pk != k {
+			return nil, tidbro.Invalid("kinds", "%q is not a kind (event, job, task, contact)", k)
+		}
+	}
+	return uniqueSorted(ks), nil
+}
