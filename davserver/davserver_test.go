@@ -27,6 +27,7 @@ type env struct {
 	tenant   *tidbro.Tenant
 	users    map[string]*tidbro.User
 	password map[string]string
+	handler  http.Handler
 }
 
 func newEnv(t *testing.T) *env {
@@ -56,11 +57,15 @@ func newEnv(t *testing.T) *env {
 	dav := davserver.New(st, davserver.Options{})
 	mux.Handle(davserver.Prefix, dav)
 	mux.Handle("/.well-known/caldav", dav)
-	srv := httptest.NewServer(mux)
+	e.handler = mux
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	return e
 }
+
+// wrapHandler puts a middleware before the server (before any request).
+func (e *env) wrapHandler(f func(http.Handler) http.Handler) { e.handler = f(e.handler) }
 
 // do sends a request as user (no credentials when user is "").
 func (e *env) do(user, method, path, body string, headers ...string) (*http.Response, string) {

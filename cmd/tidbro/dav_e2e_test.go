@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,34 +35,15 @@ type e2e struct {
 	token string
 	store tidbro.Store
 	dav   *davtest.Server
-	vdir  string // vdirsyncer's config; its local copy of the address book is in cards/
-	cards string
-}
-
-// Debian's interpreter: python3-caldav is installed for it, not for any
-// other python3 on the PATH.
-const debianPython = "/usr/bin/python3"
-
-func needClient(t *testing.T, path, pkg string) {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing (scripts/test-deps installs %s)", path, pkg)
-		}
-		t.Skipf("%s is missing; run scripts/test once to install %s", path, pkg)
-	}
+	pyc   *davtest.PyCalDAV
+	vdir  *davtest.Vdirsyncer // the address book's local copy, made on first use
 }
 
 func newE2E(t *testing.T, policy string) *e2e {
-	needClient(t, debianPython, "python3-caldav")
-	if out, err := exec.Command(debianPython, "-c", "import caldav").CombinedOutput(); err != nil {
-		needClient(t, "/nonexistent/python3-caldav", "python3-caldav")
-		t.Logf("%s", out)
-	}
-	needClient(t, "/usr/bin/vdirsyncer", "vdirsyncer")
 	t.Setenv("TIDBRO_SECRET_KEY", "")
 	t.Setenv("TIDBRO_DB", "")
 	e := &e2e{t: t, data: t.TempDir(), dav: davtest.Radicale(t)}
+	e.pyc = davtest.NewPyCalDAV(t, e.dav.URL, e.dav.User, e.dav.Password)
 	ctx := context.Background()
 	box, err := secret.Load(e.data)
 	if err != nil {
@@ -139,22 +119,11 @@ func (e *e2e) collection(k tidbro.Kind) string {
 	return ""
 }
 
-// py runs a python3-caldav command (testdata/davclient.py) and decodes its
-// JSON answer into out.
+// py runs a python3-caldav command (davtest/clients/davclient.py) and
+// decodes its JSON answer into out.
 func (e *e2e) py(out any, args ...string) {
 	e.t.Helper()
-	cmd := exec.Command(debianPython, append([]string{"testdata/davclient.py", e.dav.URL, e.dav.User, e.dav.Password}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	b, err := cmd.Output()
-	if err != nil {
-		e.t.Fatalf("davclient %v: %v\n%s", args, err, stderr.String())
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			e.t.Fatalf("davclient %v: %v\n%s", args, err, b)
-		}
-	}
+	e.pyc.Run(e.t, out, args...)
 }
 
 type davObject struct {
@@ -202,51 +171,19 @@ func summaryOf(data string) string {
 }
 
 // vdirsyncer syncs the address book with a local folder of .vcf files.
-func (e *e2e) vdirsyncer(args ...string) {
+func (e *e2e) vdirsyncer() {
 	e.t.Helper()
-	if e.vdir == "" {
-		dir := e.t.TempDir()
-		e.cards = filepath.Join(dir, "cards")
-		e.vdir = filepath.Join(dir, "config")
-		conf := fmt.Sprintf(`[general]
-status_path = %q
-
-[pair contacts]
-a = "local"
-b = "tidbro_radicale"
-collections = null
-conflict_resolution = "b wins"
-
-[storage local]
-type = "filesystem"
-path = %q
-fileext = ".vcf"
-
-[storage tidbro_radicale]
-type = "carddav"
-url = %q
-username = %q
-password = %q
-`, filepath.Join(dir, "status"), e.cards, e.collection(tidbro.KindContact), e.dav.User, e.dav.Password)
-		if err := os.WriteFile(e.vdir, []byte(conf), 0o600); err != nil {
-			e.t.Fatal(err)
-		}
-		if err := os.MkdirAll(e.cards, 0o700); err != nil {
-			e.t.Fatal(err)
-		}
-		e.vdirsyncer("discover", "contacts")
+	if e.vdir == nil {
+		e.vdir = davtest.NewVdirsyncer(e.t, "carddav", e.collection(tidbro.KindContact), e.dav.User, e.dav.Password, false)
 	}
-	cmd := exec.Command("vdirsyncer", append([]string{"-c", e.vdir}, args...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		e.t.Fatalf("vdirsyncer %v: %v\n%s", args, err, out)
-	}
+	e.vdir.Sync(e.t)
 }
 
 // cardFiles returns vdirsyncer's local cards by their FN.
 func (e *e2e) cardFiles() map[string]string {
 	e.t.Helper()
-	e.vdirsyncer("sync")
-	files, _ := filepath.Glob(filepath.Join(e.cards, "*.vcf"))
+	e.vdirsyncer()
+	files, _ := filepath.Glob(filepath.Join(e.vdir.Dir, "*.vcf"))
 	out := map[string]string{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -425,15 +362,15 @@ func (e *e2e) groupwareEdits(day time.Time) {
 		e.t.Fatal(err)
 	}
 	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-card-1\r\nFN:Cay Dahl\r\nN:Dahl;Cay;;;\r\nEMAIL:cay@dahl.example\r\nEND:VCARD\r\n"
-	if err := os.WriteFile(filepath.Join(e.cards, "phone-card-1.vcf"), []byte(card), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(e.vdir.Dir, "phone-card-1.vcf"), []byte(card), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
-	e.vdirsyncer("sync")
+	e.vdirsyncer()
 	// Radicale answers a PUT without an ETag, and vdirsyncer then takes the
 	// next listing's ETag as that of its upload: a second sync before
 	// tidbro's run, as a phone syncing often would, keeps it from mistaking
 	// tidbro's revert for its own upload.
-	e.vdirsyncer("sync")
+	e.vdirsyncer()
 }
 
 // scenario seeds the app, syncs, checks Radicale, lets the phone edit,

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""A CalDAV user's edits, made with python3-caldav (Debian's package), for
-tidbro's end-to-end tests.
+"""A CalDAV user's doings, with python3-caldav (Debian's package), for
+tidbro's tests (package davtest runs it).
 
 usage: davclient.py SERVER USER PASSWORD COMMAND [ARG...]
-  calendars               the principal's calendars: [{"url", "name"}]
+  calendars               discover the principal's calendars: [{"url", "name"}]
   list CAL                the objects of calendar CAL: [{"url", "uid", "data"}]
   set CAL UID PROP VALUE  set a text property of the item's main component
   delete CAL UID          delete the item
-  add CAL FILE            store the iCalendar object in FILE
+  add CAL FILE            store the iCalendar object in FILE: {"url"}
+  sync CAL [TOKEN]        what changed since TOKEN (all without one), by
+                          sync-collection: {"token", "changed": [{"url",
+                          "data"}], "gone": [url]}
 Prints JSON; exits non-zero with the reason on failure.
 """
 import json
@@ -29,6 +32,16 @@ def main(server, user, password, cmd, *args):
             comp = main_component(o.data)
             out.append({"url": str(o.url), "uid": str(comp.get("UID")), "data": o.data})
         return out
+    if cmd == "sync":
+        token = args[1] if len(args) > 1 else None
+        coll = cal.objects_by_sync_token(sync_token=token, load_objects=True)
+        changed, gone = [], []
+        for o in coll:
+            if o.data is None:
+                gone.append(str(o.url))
+            else:
+                changed.append({"url": str(o.url), "data": o.data})
+        return {"token": coll.sync_token, "changed": changed, "gone": gone}
     if cmd == "set":
         uid, prop, value = args[1:4]
         o = cal.object_by_uid(uid)
