@@ -122,6 +122,10 @@ type Policy struct {
 	// MassDeletePercent stops a run that would delete more than this share of
 	// a side's linked items (a side suddenly empty always stops it).
 	MassDeletePercent int `json:"massDeletePercent"`
+	// Interval between scheduled runs of the account's pairs (a Go
+	// duration, "10m"); empty: the tenant's. App changes and remote
+	// notifications start runs at once whatever it says.
+	Interval string `json:"interval,omitempty"`
 }
 
 // Window is how far into the past and future events and jobs are synchronised.
@@ -205,6 +209,11 @@ func (p *Policy) Validate() error {
 	for _, k := range p.Kinds {
 		if pk, ok := ParseKind(string(k)); !ok || pk != k {
 			return Invalid("policy.kinds", "%q is not a kind (event, job, task, contact)", k)
+		}
+	}
+	if p.Interval != "" {
+		if d, err := time.ParseDuration(p.Interval); err != nil || d < 30*time.Second {
+			return Invalid("policy.interval", "%q is not a duration of 30s or more (such as 10m)", p.Interval)
 		}
 	}
 	if p.MassDeletePercent < 0 || p.MassDeletePercent > 100 {

@@ -74,6 +74,7 @@ type Store interface {
 	RevokeAppPassword(ctx context.Context, tenantID, userID, id int64) error
 
 	DAVStore
+	SchedStore
 
 	SyncStore
 
@@ -159,6 +160,7 @@ type PairQuery struct {
 	TenantID  int64
 	UserID    int64
 	AccountID int64
+	PairID    int64
 }
 
 // Precondition is an optimistic-concurrency condition on a write.

@@ -80,6 +80,10 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// New settings: run now, and let pairs parked by the old ones try again.
+	if _, err := s.store.RequestRuns(r.Context(), tidbro.PairQuery{TenantID: u.TenantID, AccountID: stored.ID}, tidbro.RequestRun, true); err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

@@ -464,3 +464,45 @@ func TestHealth(t *testing.T) {
 		t.Fatalf("readyz with a closed database: %d %s", r.status, r.body)
 	}
 }
+
+// Run now, for all, a user, or one pair; the status tells what waits.
+func TestSyncRequestsAndStatus(t *testing.T) {
+	a := newTestAPI(t)
+	a.must(201, "PUT", "/v1/users/dora", `{}`)
+	a.must(201, "PUT", "/v1/users/dora/accounts/work", `{"kind":"caldav","url":"https://dav.example.com/"}`)
+	if got := a.must(202, "POST", "/v1/sync", `{}`).json(t); got["requested"] != 2.0 {
+		t.Fatalf("run everything: %v", got)
+	}
+	if got := a.must(202, "POST", "/v1/sync", `{"user":"dora","account":"work","kind":"tasks","full":true}`).json(t); got["requested"] != 1.0 {
+		t.Fatalf("run one pair: %v", got)
+	}
+	a.must(404, "POST", "/v1/sync", `{"user":"nobody"}`)
+	a.must(400, "POST", "/v1/sync", `{"account":"work"}`)
+	a.must(400, "POST", "/v1/sync", `{"user":"dora","since":"yesterday"}`)
+	a.must(400, "POST", "/v1/sync", `{"user":"dora","account":"work","kind":"jobs"}`)
+	st := a.must(200, "GET", "/v1/users/dora/status", nil).json(t)
+	accs := st["accounts"].([]any)
+	if st["setUp"] != true || len(accs) != 1 {
+		t.Fatalf("status: %v", st)
+	}
+	pairs := accs[0].(map[string]any)["pairs"].([]any)
+	byColl := map[string]map[string]any{}
+	for _, p := range pairs {
+		byColl[p.(map[string]any)["collection"].(string)] = p.(map[string]any)
+	}
+	if byColl["tasks"]["requested"] != "full" || byColl["events"]["requested"] != "run" || byColl["events"]["running"] != false || byColl["events"]["nextRun"] == nil {
+		t.Fatalf("pairs' status: %v", pairs)
+	}
+	a.must(201, "PUT", "/v1/users/eve", `{}`)
+	if st := a.must(200, "GET", "/v1/users/eve/status", nil).json(t); st["setUp"] != false {
+		t.Fatalf("a user without accounts: %v", st)
+	}
+	if got := a.must(200, "GET", "/v1/settings/schedule", nil).json(t); got["interval"] != "5m0s" {
+		t.Fatalf("default schedule: %v", got)
+	}
+	a.must(200, "PUT", "/v1/settings/schedule", `{"interval":"10m"}`)
+	a.must(400, "PUT", "/v1/settings/schedule", `{"interval":"1s"}`)
+	if got := a.must(200, "GET", "/v1/settings/schedule", nil).json(t); got["interval"] != "10m" {
+		t.Fatalf("schedule: %v", got)
+	}
+}

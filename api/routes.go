@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidbro/tidbro"
 	"github.com/tidbro/tidbro/engine"
+	"github.com/tidbro/tidbro/scheduler"
 )
 
 var (
@@ -83,6 +84,15 @@ func (s *Server) registerRoutes() {
 		response: appPasswordsBody{}, handle: s.listAppPasswords})
 	s.add(route{method: "DELETE", pattern: "/v1/users/{username}/app-passwords/{id}", status: http.StatusNoContent,
 		summary: "Revoke an app password: clients using it are refused from the next request.", handle: s.revokeAppPassword})
+	s.add(route{method: "POST", pattern: "/v1/sync", status: http.StatusAccepted,
+		summary: "Run now: ask for runs of every pair, a user's, an account's or one pair (user, account, kind); full: \"Full sync now\"; since: \"sync from date\". tidbro serve starts them within a moment.",
+		request: syncRequestBody{}, response: syncRequestedBody{}, handle: s.requestSync})
+	s.add(route{method: "GET", pattern: "/v1/users/{username}/status", summary: "What synchronisation does for the user: per account and pair the last run, the next, errors, parked state, decisions waiting and items in scope.",
+		response: userStatusBody{}, handle: s.userStatus})
+	s.add(route{method: "GET", pattern: "/v1/settings/schedule", summary: "The tenant's interval between scheduled runs (accounts may set their own in policy.interval).",
+		response: scheduler.Settings{}, handle: s.getSchedule})
+	s.add(route{method: "PUT", pattern: "/v1/settings/schedule", summary: "Set the tenant's interval between scheduled runs (a duration such as 10m; at least 30s).",
+		request: scheduler.Settings{}, response: scheduler.Settings{}, handle: s.putSchedule})
 	s.add(route{method: "GET", pattern: "/v1/settings/dav", summary: "How the DAV server treats its clients' writes (direction, ownership, contactCreates).",
 		response: tidbro.DAVPolicy{}, handle: s.getDAVPolicy})
 	s.add(route{method: "PUT", pattern: "/v1/settings/dav", summary: "Set the DAV policy: direction two-way | app-to-groupware (collections read-only), ownership shared | origin, contactCreates allow | refuse.",

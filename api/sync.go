@@ -94,6 +94,10 @@ func (s *Server) decideHold(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.DecideHold(r.Context(), u.TenantID, u.ID, id, b.Decision); err != nil {
 		return err
 	}
+	// Carry the decision out now rather than at the next interval.
+	if _, err := s.store.RequestRuns(r.Context(), tidbro.PairQuery{TenantID: u.TenantID, UserID: u.ID}, tidbro.RequestRun, false); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -127,6 +131,11 @@ func (s *Server) putJobMapping(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.store.PutSetting(r.Context(), tenantID(r), engine.JobMappingKey, b); err != nil {
+		return err
+	}
+	// Jobs look different in groupware now; pairs parked by a broken
+	// mapping may run again.
+	if _, err := s.store.RequestRuns(r.Context(), tidbro.PairQuery{TenantID: tenantID(r)}, tidbro.RequestRun, true); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, json.RawMessage(b))

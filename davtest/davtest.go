@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -25,6 +26,27 @@ type Server struct {
 	User     string // a user the server accepts, with Password
 	Password string
 	Home     string // the user's home path, holding their collections
+
+	t       testing.TB
+	command func() *exec.Cmd
+	port    int
+	stop    func()
+}
+
+// Stop takes the server down (its storage stays), as an outage would.
+func (s *Server) Stop() {
+	if s.stop != nil {
+		s.stop()
+		s.stop = nil
+	}
+}
+
+// Start brings a stopped server back on the same port and storage.
+func (s *Server) Start() {
+	s.t.Helper()
+	if s.stop == nil {
+		start(s.t, s, s.command, s.port)
+	}
 }
 
 // Radicale starts Radicale 3 with per-user collections and any password
@@ -50,7 +72,7 @@ level = warning
 		t.Fatal(err)
 	}
 	s := &Server{Name: "radicale", URL: fmt.Sprintf("http://127.0.0.1:%d/", port), User: "tidbro", Password: "secret", Home: "/tidbro/"}
-	start(t, s, exec.Command(bin, "--config", conf), port)
+	start(t, s, func() *exec.Cmd { return exec.Command(bin, "--config", conf) }, port)
 	return s
 }
 
@@ -62,7 +84,9 @@ func Xandikos(t testing.TB) *Server {
 	dir := t.TempDir()
 	port := freePort(t)
 	s := &Server{Name: "xandikos", URL: fmt.Sprintf("http://127.0.0.1:%d/", port), User: "user", Password: "secret", Home: "/user/"}
-	start(t, s, exec.Command(bin, "-d", dir, "--defaults", "-l", "127.0.0.1", "-p", strconv.Itoa(port)), port)
+	start(t, s, func() *exec.Cmd {
+		return exec.Command(bin, "-d", dir, "--defaults", "-l", "127.0.0.1", "-p", strconv.Itoa(port))
+	}, port)
 	return s
 }
 
@@ -88,9 +112,12 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// start runs the server until the test ends and waits until it answers.
-func start(t testing.TB, s *Server, cmd *exec.Cmd, port int) {
+// start runs the server until the test ends (or Stop) and waits until it
+// answers.
+func start(t testing.TB, s *Server, command func() *exec.Cmd, port int) {
 	t.Helper()
+	s.t, s.command, s.port = t, command, port
+	cmd := command()
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -98,10 +125,14 @@ func start(t testing.TB, s *Server, cmd *exec.Cmd, port int) {
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			cmd.Process.Kill()
+			<-exited
+		})
+	}
+	t.Cleanup(s.Stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {

@@ -33,6 +33,15 @@ func TestServersAnswer(t *testing.T) {
 			if res, body, err := s.Do("GET", cal+"davtest-1.ics", ""); err != nil || res.StatusCode != 200 || !strings.Contains(body, "SUMMARY:Visit") {
 				t.Fatalf("GET: %v %v\n%s", err, res, body)
 			}
+			// An outage, and back with the same storage.
+			s.Stop()
+			if _, _, err := s.Do("GET", cal+"davtest-1.ics", ""); err == nil {
+				t.Fatal("a stopped server answered")
+			}
+			s.Start()
+			if res, body, err := s.Do("GET", cal+"davtest-1.ics", ""); err != nil || res.StatusCode != 200 || !strings.Contains(body, "SUMMARY:Visit") {
+				t.Fatalf("GET after a restart: %v %v\n%s", err, res, body)
+			}
 		})
 	}
 }

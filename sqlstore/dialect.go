@@ -18,6 +18,11 @@ type Dialect struct {
 	// against concurrent writers. SQLite has no row locks and needs none: its
 	// write transactions begin IMMEDIATE and hold the database's write lock.
 	ForUpdate string
+	// SkipLocked is appended to the SELECT that picks the pairs a claim
+	// leases, so that instances claiming at once take different pairs
+	// rather than queue on the same rows. Empty in SQLite, whose single
+	// writer claims alone.
+	SkipLocked string
 	// Isolation is the level of write transactions. PostgreSQL's must be
 	// READ COMMITTED, whatever the server's default: each statement after the
 	// tenant's row lock must see what the writer before committed.
@@ -45,6 +50,7 @@ var Postgres = Dialect{
 	Name:             "postgres",
 	NumberedParams:   true,
 	ForUpdate:        " FOR UPDATE",
+	SkipLocked:       " FOR UPDATE SKIP LOCKED",
 	Isolation:        sql.LevelReadCommitted,
 	LockMigrations:   "SELECT pg_advisory_lock(" + migrationLockKey + ")",
 	UnlockMigrations: "SELECT pg_advisory_unlock(" + migrationLockKey + ")",

@@ -24,8 +24,9 @@ func scanPair(row scanner) (*tidbro.Pair, error) {
 
 // PutPair takes the pair's tenant and user from its account; p's TenantID
 // and UserID may be zero, and must match when they are not. On create it
-// stores p's state as given; on update only RemoteID and RemoteName. Either
-// way p is then filled with the stored pair.
+// stores p's state as given and gives the pair its schedule, due at once;
+// on update it stores only RemoteID and RemoteName. Either way p is then
+// filled with the stored pair.
 func (s *Store) PutPair(ctx context.Context, p *tidbro.Pair) (created bool, err error) {
 	if err := validPairKind(p.Kind); err != nil {
 		return false, err
@@ -59,6 +60,10 @@ func (s *Store) PutPair(ctx context.Context, p *tidbro.Pair) (created bool, err 
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			tenantID, p.AccountID, userID, p.Kind, p.RemoteID, p.RemoteName,
 			p.AppCursor, p.SyncToken, optMicros(p.LastRun), p.LastError, optMicros(p.WindowFrom), optMicros(p.WindowTo), micros(now())).Scan(&id)
+		if err == nil {
+			// A new pair is due at once.
+			_, err = s.exec(ctx, tx, `INSERT INTO schedule (pair_id, next_run) VALUES (?, 0)`, id)
+		}
 	case err != nil:
 	default:
 		_, err = s.exec(ctx, tx, `UPDATE pairs SET remote_id = ?, remote_name = ? WHERE id = ?`, p.RemoteID, p.RemoteName, id)
@@ -92,9 +97,18 @@ func (s *Store) Pairs(ctx context.Context, q tidbro.PairQuery) ([]*tidbro.Pair, 
 	if q.TenantID == 0 {
 		return nil, tidbro.Invalid("tenantId", "pairs are listed per tenant")
 	}
+	where, args := pairFilter(q)
+	rows, err := s.query(ctx, s.db, `SELECT `+pairColumns+` FROM pairs WHERE `+where+` ORDER BY id`, args...)
+	ps, err := collect(rows, err, scanPair)
+	return ps, wrap(err, "pairs")
+}
+
+// pairFilter is the condition on the pairs table that q selects, and its
+// arguments; q.TenantID is always part of it.
+func pairFilter(q tidbro.PairQuery) (where string, args []any) {
 	var b strings.Builder
-	b.WriteString(`SELECT ` + pairColumns + ` FROM pairs WHERE tenant_id = ?`)
-	args := []any{q.TenantID}
+	b.WriteString(`tenant_id = ?`)
+	args = []any{q.TenantID}
 	if q.UserID != 0 {
 		b.WriteString(` AND user_id = ?`)
 		args = append(args, q.UserID)
@@ -103,10 +117,11 @@ func (s *Store) Pairs(ctx context.Context, q tidbro.PairQuery) ([]*tidbro.Pair, 
 		b.WriteString(` AND account_id = ?`)
 		args = append(args, q.AccountID)
 	}
-	b.WriteString(` ORDER BY id`)
-	rows, err := s.query(ctx, s.db, b.String(), args...)
-	ps, err := collect(rows, err, scanPair)
-	return ps, wrap(err, "pairs")
+	if q.PairID != 0 {
+		b.WriteString(` AND id = ?`)
+		args = append(args, q.PairID)
+	}
+	return b.String(), args
 }
 
 func (s *Store) SavePairState(ctx context.Context, p *tidbro.Pair) error {
@@ -119,8 +134,8 @@ func (s *Store) SavePairState(ctx context.Context, p *tidbro.Pair) error {
 	return rowsAffected(res, "no pair %d", p.ID)
 }
 
-// DeletePair deletes the pair; its links, holds and runs go with it (ON
-// DELETE CASCADE), its audit entries stay.
+// DeletePair deletes the pair; its links, holds, runs and schedule go with
+// it (ON DELETE CASCADE), its audit entries stay.
 func (s *Store) DeletePair(ctx context.Context, id int64) error {
 	res, err := s.exec(ctx, s.db, `DELETE FROM pairs WHERE id = ?`, id)
 	if err != nil {

@@ -2,11 +2,15 @@ package sqlstore_test
 
 import (
 	"database/sql"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
+	"github.com/tidbro/tidbro"
 	"github.com/tidbro/tidbro/sqlstore"
 	_ "modernc.org/sqlite"
 )
@@ -89,5 +93,51 @@ func TestMigrate(t *testing.T) {
 	// A program that knows fewer migrations than the database refuses it.
 	if err := sqlstore.Migrate(ctx, db, sqlstore.SQLite, v1); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Errorf("older program on a newer schema: %v", err)
+	}
+}
+
+// TestScheduleMigration upgrades a database that has pairs: migration 004
+// gives each a schedule, due at once.
+func TestScheduleMigration(t *testing.T) {
+	ctx := t.Context()
+	all := os.DirFS("../sqlite/migrations")
+	before := fstest.MapFS{}
+	for _, name := range []string{"001_init.sql", "002_sync.sql", "003_dav.sql"} {
+		b, err := fs.ReadFile(all, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[name] = &fstest.MapFile{Data: b}
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "m.db")+"?_txlock=immediate&_foreign_keys=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := sqlstore.Migrate(ctx, db, sqlstore.SQLite, before); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO tenants (id, name, created) VALUES (1, 'acme', 0)`,
+		`INSERT INTO users (id, tenant_id, username, created, updated) VALUES (1, 1, 'alice', 0, 0)`,
+		`INSERT INTO accounts (id, tenant_id, user_id, name, kind, policy, created, updated) VALUES (1, 1, 1, 'work', 'caldav', '{}', 0, 0)`,
+		`INSERT INTO pairs (id, tenant_id, account_id, user_id, kind, created) VALUES (7, 1, 1, 1, 'event', 0), (9, 1, 1, 1, 'contact', 0)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sqlstore.Migrate(ctx, db, sqlstore.SQLite, all); err != nil {
+		t.Fatal(err)
+	}
+	s := sqlstore.New(db, sqlstore.SQLite, nil)
+	for _, id := range []int64{7, 9} {
+		if sch, err := s.Schedule(ctx, id); err != nil || *sch != (tidbro.PairSchedule{PairID: id}) {
+			t.Errorf("schedule of pair %d after the migration = %+v, %v", id, sch, err)
+		}
+	}
+	claimed, err := s.ClaimPairs(ctx, "x", time.Now(), time.Minute, 10)
+	if err != nil || len(claimed) != 2 {
+		t.Errorf("ClaimPairs after the migration = %v, %v; want both pairs", claimed, err)
 	}
 }

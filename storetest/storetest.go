@@ -52,8 +52,19 @@ func Run(t *testing.T, open func(t *testing.T) tidbro.Store) {
 		{"DAVObjects", testDAVObjects},
 		{"CollectionHead", testCollectionHead},
 		{"ChangesKinds", testChangesKinds},
+		{"ScheduleLease", testScheduleLease},
+		{"ClaimOrder", testClaimOrder},
+		{"Parked", testParked},
+		{"ReleaseRequest", testReleaseRequest},
+		{"RequestMerge", testRequestMerge},
+		{"RequestSelection", testRequestSelection},
+		{"LeasePair", testLeasePair},
+		{"ScheduleCounts", testScheduleCounts},
+		{"UsersChangedSince", testUsersChangedSince},
+		{"ScheduleDeleted", testScheduleDeleted},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentIfMatch", testConcurrentIfMatch},
+		{"ConcurrentClaims", testConcurrentClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

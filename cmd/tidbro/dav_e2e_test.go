@@ -77,20 +77,7 @@ func newE2E(t *testing.T, policy string) *e2e {
 
 func (e *e2e) call(method, path, body string, want int) map[string]any {
 	e.t.Helper()
-	req, _ := http.NewRequest(method, e.base+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		e.t.Fatalf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, b)
-	}
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return m
+	return apiCall(e.t, e.base, e.token, method, path, body, want)
 }
 
 // sync runs `tidbro sync` and fails the test unless every run succeeded.

@@ -38,7 +38,7 @@ Usage:
   tidbro token revoke ID [--tenant T]
   tidbro tenant add NAME
   tidbro tenant list
-  tidbro sync [--user U] [--account A] [--full] [--since DATE] [--dry-run]
+  tidbro sync [--user U] [--account A] [--kind K] [--full] [--since DATE] [--dry-run]
   tidbro log USERNAME [--limit N]
   tidbro app-password create USERNAME [--name N] [--tenant T]
   tidbro app-password list USERNAME [--tenant T]

@@ -21,11 +21,7 @@ import (
 // over real HTTP; then stops it with SIGTERM.
 func TestServeFromScratch(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "tidbro")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	addr := freeAddr(t)
 	data := filepath.Join(dir, "data")
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data)
@@ -120,7 +116,7 @@ func TestServeFromScratch(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

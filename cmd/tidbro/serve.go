@@ -17,6 +17,9 @@ import (
 	"github.com/tidbro/tidbro"
 	"github.com/tidbro/tidbro/api"
 	"github.com/tidbro/tidbro/davserver"
+	"github.com/tidbro/tidbro/engine"
+	"github.com/tidbro/tidbro/metrics"
+	"github.com/tidbro/tidbro/scheduler"
 )
 
 // AdminTokenFile holds the admin API token written on first start.
@@ -31,6 +34,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logLevel := fs.String("log-level", envOr("TIDBRO_LOG_LEVEL", "info"), "debug, info, warn or error (env TIDBRO_LOG_LEVEL)")
 	tlsCert := fs.String("tls-cert", os.Getenv("TIDBRO_TLS_CERT"), "serve HTTPS with this certificate (PEM, chain included; env TIDBRO_TLS_CERT)")
 	tlsKey := fs.String("tls-key", os.Getenv("TIDBRO_TLS_KEY"), "the certificate's private key (PEM; env TIDBRO_TLS_KEY)")
+	lease := fs.Duration("lease", durationEnv("TIDBRO_LEASE", scheduler.DefaultLease), "how long a pair stays with an instance that stops renewing (env TIDBRO_LEASE)")
+	retry := fs.Duration("retry", durationEnv("TIDBRO_RETRY", 30*time.Second), "first wait after a failed run; doubles per failure up to an hour (env TIDBRO_RETRY)")
+	noSync := fs.Bool("no-sync", os.Getenv("TIDBRO_NO_SYNC") == "true", "serve the API and DAV only; run no synchronisation here (env TIDBRO_NO_SYNC=true)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -54,13 +60,35 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reg := &metrics.Registry{}
+	remoteHTTP.Transport = &metrics.Transport{
+		Latency:   reg.Histogram("tidbro_remote_request_duration_seconds", "Requests to groupware servers, by method and status class.", metrics.DurationBuckets, "method", "status"),
+		Throttled: reg.Counter("tidbro_remote_throttled_total", "429 answers from groupware servers, by host.", "host"),
+	}
+	sched := &scheduler.Scheduler{Store: store, Engine: &engine.Engine{Store: store, Connect: connect, Log: log}, Log: log,
+		Metrics: scheduler.NewMetrics(reg, store), Lease: *lease, RetryMin: *retry}
 	srv := &http.Server{
-		Handler:           handler(store, log),
+		Handler:           handler(store, log, reg),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("tidbro serving", "addr", ln.Addr().String(), "tls", *tlsCert != "", "version", versionString(), "data", db.data)
+	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSched()
+	var schedDone chan error // nil, and never ready, without a scheduler
+	if !*noSync {
+		schedDone = make(chan error, 1)
+		go func() { schedDone <- sched.Run(schedCtx) }()
+	}
+	// Runs in flight stop where they are; the engine resumes them on the
+	// next run, here or on another instance.
+	stopScheduler := func() {
+		stopSched()
+		if schedDone != nil {
+			<-schedDone
+		}
+	}
 	done := make(chan error, 1)
 	go func() {
 		if *tlsCert != "" {
@@ -71,10 +99,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 	select {
 	case err := <-done:
+		stopScheduler()
 		return err
+	case err := <-schedDone: // only a failure at start-up ends it early
+		srv.Close()
+		return fmt.Errorf("scheduler: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	stopScheduler()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -86,11 +119,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// durationEnv reads a duration from the environment, else def.
+func durationEnv(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(key)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
 // handler serves the REST API, and the DAV server under /dav/ with the
 // RFC 6764 redirects, on one port.
-func handler(store tidbro.Store, log *slog.Logger) http.Handler {
+func handler(store tidbro.Store, log *slog.Logger, reg *metrics.Registry) http.Handler {
 	dav := davserver.New(store, davserver.Options{Logger: log})
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", reg)
 	mux.Handle(davserver.Prefix, dav)
 	mux.Handle("/.well-known/caldav", dav)
 	mux.Handle("/.well-known/carddav", dav)

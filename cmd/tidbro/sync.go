@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/tidbro/tidbro"
 	"github.com/tidbro/tidbro/caldav"
 	"github.com/tidbro/tidbro/engine"
+	"github.com/tidbro/tidbro/scheduler"
 )
 
 // remoteHTTP is the HTTP client of every connector. The timeout bounds one
@@ -37,11 +39,12 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	c := newAdminCmd("sync", stderr, true)
 	user := c.fs.String("user", "", "only this user's pairs")
 	account := c.fs.String("account", "", "only accounts of this name")
+	kind := c.fs.String("kind", "", "only this collection: events, tasks or contacts")
 	full := c.fs.Bool("full", false, `relist both sides and rematch ("Full sync now")`)
 	since := c.fs.String("since", "", "sync from date YYYY-MM-DD: a full run limited to items changed since then")
 	dry := c.fs.Bool("dry-run", false, "print what a run would do and write nothing")
 	allow := c.fs.Bool("allow-mass-delete", false, "let deletions past the mass-deletion guard through, for this run")
-	usage := "sync [--user U] [--account A] [--full] [--since DATE] [--dry-run] [--allow-mass-delete]"
+	usage := "sync [--user U] [--account A] [--kind events|tasks|contacts] [--full] [--since DATE] [--dry-run] [--allow-mass-delete]"
 	return c.run(ctx, args, 0, usage, func(store tidbro.Store, t *tidbro.Tenant, _ []string) error {
 		o := engine.Options{Full: *full, DryRun: *dry, AllowMassDelete: *allow}
 		if *since != "" {
@@ -51,7 +54,15 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			o.Full, o.Since = true, d
 		}
-		pairs, names, err := selectPairs(ctx, store, t, *user, *account)
+		var only tidbro.Kind
+		if *kind != "" {
+			k, ok := tidbro.ParseKind(*kind)
+			if !ok || k == tidbro.KindJob {
+				return fmt.Errorf("--kind %q: want events, tasks or contacts", *kind)
+			}
+			only = k
+		}
+		pairs, names, err := selectPairs(ctx, store, t, *user, *account, only)
 		if err != nil {
 			return err
 		}
@@ -61,10 +72,28 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		eng := &engine.Engine{Store: store, Connect: connect, Log: slog.New(slog.DiscardHandler),
 			Progress: progressTo(stderr)}
+		// Under a lease, like tidbro serve's runs: never beside one of them.
+		sched := &scheduler.Scheduler{Store: store, Engine: eng, Owner: "cli/" + scheduler.NewOwner()}
 		var failed int
 		for _, p := range pairs {
 			name := names[p.ID]
-			res, err := eng.RunPair(ctx, p.ID, o)
+			res, err := sched.RunNow(ctx, p.ID, o)
+			if errors.Is(err, scheduler.ErrBusy) {
+				req := tidbro.RequestRun
+				if o.Full {
+					req = tidbro.RequestFull
+				}
+				if !o.Since.IsZero() {
+					req = tidbro.RequestSince + o.Since.Format("2006-01-02")
+				}
+				if !o.DryRun {
+					if _, err := store.RequestRuns(ctx, tidbro.PairQuery{TenantID: t.ID, PairID: p.ID}, req, false); err != nil {
+						return err
+					}
+				}
+				fmt.Fprintf(stdout, "%s: being synchronised by tidbro serve; it runs again there when done\n", name)
+				continue
+			}
 			if err != nil {
 				failed++
 				fmt.Fprintf(stdout, "%s: failed: %v\n", name, err)
@@ -103,7 +132,7 @@ func side(c tidbro.SideCounts) string {
 }
 
 // selectPairs finds the pairs to run and names them user/account/kind.
-func selectPairs(ctx context.Context, store tidbro.Store, t *tidbro.Tenant, username, account string) ([]*tidbro.Pair, map[int64]string, error) {
+func selectPairs(ctx context.Context, store tidbro.Store, t *tidbro.Tenant, username, account string, kind tidbro.Kind) ([]*tidbro.Pair, map[int64]string, error) {
 	q := tidbro.PairQuery{TenantID: t.ID}
 	if username != "" {
 		u, err := store.User(ctx, t.ID, username)
@@ -129,7 +158,7 @@ func selectPairs(ctx context.Context, store tidbro.Store, t *tidbro.Tenant, user
 		if err != nil {
 			return nil, nil, err
 		}
-		if account != "" && acc.Name != account {
+		if account != "" && acc.Name != account || kind != "" && p.Kind != kind {
 			continue
 		}
 		out = append(out, p)
