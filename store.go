@@ -149,6 +149,16 @@ type DAVStore interface {
 	// PutDAVObject stores the representation of version of an item. It
 	// never replaces one of a newer version.
 	PutDAVObject(ctx context.Context, itemID, version int64, data []byte) error
+	// SetDAVName gives an item the resource name a DAV client chose for it
+	// when the name could not be its app id (another user's item has that
+	// app id).
+	SetDAVName(ctx context.Context, itemID int64, name string) error
+	// DAVNames returns the names SetDAVName gave to a user's items of the
+	// given kinds, tombstones included, by item id.
+	DAVNames(ctx context.Context, tenantID, ownerID int64, kinds []Kind) (map[int64]string, error)
+	// DAVItemByName returns the user's live item of one of kinds named name
+	// by SetDAVName; ENOTFOUND when there is none.
+	DAVItemByName(ctx context.Context, tenantID, ownerID int64, kinds []Kind, name string) (*Item, error)
 	// CollectionHead returns the newest feed position that changed one
 	// user's items of the given kinds (departures included), 0 when none:
 	// the sync token and CTag of a DAV collection.

@@ -21,7 +21,7 @@ import (
 // env is a DAV server over a fresh SQLite store with two users, each with
 // an app password.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	url      string // the server root, without a trailing slash
 	store    tidbro.Store
 	tenant   *tidbro.Tenant
@@ -30,7 +30,7 @@ type env struct {
 	handler  http.Handler
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "tidbro.db"), storetest.Sealer{})
 	if err != nil {
@@ -209,10 +209,25 @@ func TestOtherUsersURLs(t *testing.T) {
 	if strings.Contains(b, "secret") || strings.Count(b, "404 Not Found") != 2 {
 		t.Errorf("multiget of Bob's items:\n%s", b)
 	}
-	// And a client cannot take another user's item by its name.
-	e.must(http.StatusConflict, "alice", "PUT", "/dav/calendars/alice/calendar/B-1.ics", vevent("stolen", "B-1", start))
+	// A client naming its item as another user's item is named (the same
+	// meeting, by its UID, in both calendars) gets an item of its own;
+	// Bob's stays as it was.
+	e.must(http.StatusCreated, "alice", "PUT", "/dav/calendars/alice/calendar/B-1.ics", vevent("The meeting", "B-1", start), "If-None-Match", "*")
 	if it, _ := e.store.Item(context.Background(), e.tenant.ID, tidbro.KindEvent, "B-1"); it.OwnerID != e.users["bob"].ID || it.Event.Summary != "Bob's secret" {
 		t.Errorf("Bob's item after Alice's PUT: %+v", it)
+	}
+	if _, b := e.must(http.StatusOK, "alice", "GET", "/dav/calendars/alice/calendar/B-1.ics", ""); !strings.Contains(b, "SUMMARY:The meeting") {
+		t.Errorf("Alice's item under the shared name:\n%s", b)
+	}
+	_, b = e.must(http.StatusMultiStatus, "alice", "REPORT", "/dav/calendars/alice/calendar/",
+		`<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>`)
+	if !strings.Contains(b, "<d:href>/dav/calendars/alice/calendar/B-1.ics</d:href>") {
+		t.Errorf("Alice's listing lacks her item under its name:\n%s", b)
+	}
+	e.must(http.StatusNoContent, "alice", "PUT", "/dav/calendars/alice/calendar/B-1.ics", vevent("The meeting (moved)", "B-1", start))
+	e.must(http.StatusNoContent, "alice", "DELETE", "/dav/calendars/alice/calendar/B-1.ics", "")
+	if it, _ := e.store.Item(context.Background(), e.tenant.ID, tidbro.KindEvent, "B-1"); it == nil || it.Event.Summary != "Bob's secret" {
+		t.Errorf("Bob's item after Alice's edit and deletion: %+v", it)
 	}
 }
 
@@ -302,6 +317,13 @@ func TestWritesAndSync(t *testing.T) {
 		t.Errorf("the last change: %+v", last)
 	}
 	e.must(http.StatusNotFound, "alice", "DELETE", coll+"0b4e1c9a-client.ics", "")
+	// Names that cannot be app ids are kept as they are.
+	for _, n := range []string{"no-extension", "~tilde.ics", "%7Ejob%7Ex.ics.bak"} {
+		e.must(http.StatusCreated, "alice", "PUT", coll+n, vevent("Odd "+n, "odd-"+n, start))
+		if _, b := e.must(http.StatusOK, "alice", "GET", coll+n, ""); !strings.Contains(b, "SUMMARY:Odd "+n) {
+			t.Errorf("GET %s:\n%s", n, b)
+		}
+	}
 }
 
 // When the app leads, the collections say they are read-only and writes

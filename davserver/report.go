@@ -147,7 +147,7 @@ func (q *request) syncCollection(c *collection, b *syncCollectionBody) error {
 			}
 			continue
 		}
-		ms.status(collectionPath(c, q.user.Username)+objectName(c, it.Kind, it.AppID), http.StatusNotFound)
+		ms.status(q.objectPath(c, it), http.StatusNotFound)
 	}
 	if truncated {
 		ms.status(collectionPath(c, q.user.Username), http.StatusInsufficientStorage)

@@ -69,6 +69,7 @@ type request struct {
 	ctx    context.Context
 	user   *tidbro.User
 	policy tidbro.DAVPolicy
+	names  map[*collection]map[int64]string // resource names clients chose, read once per request
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -350,7 +351,23 @@ func parseObject(c *collection, name string) (tidbro.Kind, string, bool) {
 	return kind, stem, true
 }
 
+// objectPath is an item's URL path: under the name a client gave it, else
+// its app id's.
 func (q *request) objectPath(c *collection, it *tidbro.Item) string {
+	if q.names == nil {
+		q.names = map[*collection]map[int64]string{}
+	}
+	names, ok := q.names[c]
+	if !ok {
+		var err error
+		if names, err = q.s.store.DAVNames(q.ctx, q.user.TenantID, q.user.ID, c.kinds); err != nil {
+			q.s.log.Warn("dav: reading resource names", "err", err)
+		}
+		q.names[c] = names
+	}
+	if n, ok := names[it.ID]; ok {
+		return collectionPath(c, q.user.Username) + escSeg(n)
+	}
 	return collectionPath(c, q.user.Username) + objectName(c, it.Kind, it.AppID)
 }
 

@@ -1,6 +1,7 @@
 package davserver
 
 import (
+	"crypto/rand"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -35,13 +36,18 @@ func (q *request) refuse(msg string) {
 	davError(q.w, http.StatusForbidden, name(nsDAV, "need-privileges"), msg)
 }
 
-// item finds the live item a resource names, if the user owns it.
+// item finds the live item of the user's a resource names: by the name a
+// client gave it, else by its app id.
 func (q *request) item(res resource) (*tidbro.Item, error) {
+	it, err := q.s.store.DAVItemByName(q.ctx, q.user.TenantID, q.user.ID, res.coll.kinds, res.name)
+	if err == nil || tidbro.ErrorCode(err) != tidbro.ENOTFOUND {
+		return it, err
+	}
 	kind, appID, ok := parseObject(res.coll, res.name)
 	if !ok {
 		return nil, nil
 	}
-	it, err := q.s.store.Item(q.ctx, q.user.TenantID, kind, appID)
+	it, err = q.s.store.Item(q.ctx, q.user.TenantID, kind, appID)
 	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND || err == nil && it.OwnerID != q.user.ID {
 		return nil, nil // another user's item is as good as absent
 	}
@@ -109,15 +115,34 @@ func (q *request) put(res resource) error {
 		return nil
 	}
 	c := res.coll
-	kind, appID, ok := parseObject(c, res.name)
-	if !ok {
-		davError(q.w, http.StatusForbidden, name(nsTidbro, "valid-resource-name"),
-			"Name the item's resource with a UID and "+c.ext+" (no slash, not beginning with \"~\").")
-		return nil
+	old, err := q.item(res)
+	if err != nil {
+		return err
 	}
-	if kind == tidbro.KindJob {
-		q.refuse(q.refusal(c, &tidbro.Item{Kind: kind}, false))
-		return nil
+	// A new item's app id is its resource's name, when that can be an app
+	// id and is free; else it gets one of its own and keeps the name beside
+	// (the same meeting, under its UID, in two users' calendars).
+	kind, appID, named := c.kinds[0], "", false
+	if old != nil {
+		kind, appID = old.Kind, old.AppID
+	} else {
+		k, id, ok := parseObject(c, res.name)
+		switch {
+		case ok && k == tidbro.KindJob:
+			q.refuse(q.refusal(c, &tidbro.Item{Kind: k}, false))
+			return nil
+		case ok:
+			_, err := q.s.store.Item(q.ctx, q.user.TenantID, k, id)
+			switch {
+			case tidbro.ErrorCode(err) == tidbro.ENOTFOUND:
+				appID = id
+			case err != nil:
+				return err
+			}
+		}
+		if appID == "" {
+			appID, named = "dav-"+strings.ToLower(rand.Text()), true
+		}
 	}
 	if !mediaTypeOK(c, q.r.Header.Get("Content-Type")) {
 		cond := name(nsCalDAV, "supported-calendar-data")
@@ -133,17 +158,6 @@ func (q *request) put(res resource) error {
 	}
 	if len(data) > MaxObject {
 		davError(q.w, http.StatusRequestEntityTooLarge, name(nsCalDAV, "max-resource-size"), "The item is over the limit of 10 MB.")
-		return nil
-	}
-	old, err := q.s.store.Item(q.ctx, q.user.TenantID, kind, appID)
-	switch {
-	case tidbro.ErrorCode(err) == tidbro.ENOTFOUND:
-		old = nil
-	case err != nil:
-		return err
-	case old.OwnerID != q.user.ID:
-		// The name is another user's item: never reassign it from here.
-		davError(q.w, http.StatusConflict, name(nsTidbro, "name-taken"), "That resource name is taken: name the item with its UID.")
 		return nil
 	}
 	if im := q.r.Header.Get("If-Match"); im != "" && (old == nil || !matches(im, etag(old))) {
@@ -172,6 +186,7 @@ func (q *request) put(res resource) error {
 		davError(q.w, http.StatusForbidden, cond, "The item cannot be read: "+err.Error())
 		return nil
 	}
+	it.Kind = kind
 	it.TenantID, it.AppID, it.OwnerID, it.ChangedBy = q.user.TenantID, appID, q.user.ID, tidbro.OriginDAVClient
 	cond := tidbro.Precondition{IfNoneMatch: old == nil}
 	if old != nil {
@@ -190,6 +205,11 @@ func (q *request) put(res resource) error {
 	}
 	if err != nil {
 		return err
+	}
+	if named {
+		if err := q.s.store.SetDAVName(q.ctx, stored.ID, res.name); err != nil {
+			return err
+		}
 	}
 	// The client's own bytes are what it gets back, so the tag is strong.
 	if err := q.s.store.PutDAVObject(q.ctx, stored.ID, stored.Version, data); err != nil {

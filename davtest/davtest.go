@@ -27,38 +27,57 @@ type Server struct {
 	Password string
 	Home     string // the user's home path, holding their collections
 
-	t       testing.TB
 	command func() *exec.Cmd
 	port    int
+	mu      sync.Mutex
 	stop    func()
-}
-
-// Stop takes the server down (its storage stays), as an outage would.
-func (s *Server) Stop() {
-	if s.stop != nil {
-		s.stop()
-		s.stop = nil
-	}
-}
-
-// Start brings a stopped server back on the same port and storage.
-func (s *Server) Start() {
-	s.t.Helper()
-	if s.stop == nil {
-		start(s.t, s, s.command, s.port)
-	}
+	proc    *os.Process
+	logs    *bytes.Buffer
 }
 
 // Radicale starts Radicale 3 with per-user collections and any password
-// accepted for the user.
+// accepted for the user, until the test ends.
 func Radicale(t testing.TB) *Server {
 	t.Helper()
-	bin := need(t, "radicale")
-	dir := t.TempDir()
-	port := freePort(t)
+	need(t, "radicale")
+	return started(t)(StartRadicale(t.TempDir()))
+}
+
+// Xandikos starts Xandikos with its default calendar and address book,
+// until the test ends. Xandikos has no authentication of its own;
+// credentials are ignored.
+func Xandikos(t testing.TB) *Server {
+	t.Helper()
+	need(t, "xandikos")
+	return started(t)(StartXandikos(t.TempDir()))
+}
+
+func started(t testing.TB) func(*Server, error) *Server {
+	return func(s *Server, err error) *Server {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Stop)
+		return s
+	}
+}
+
+// StartRadicale starts Radicale with its storage in dir (for programs;
+// tests use Radicale). Stop ends it.
+func StartRadicale(dir string) (*Server, error) {
+	bin, err := exec.LookPath("radicale")
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	conf := filepath.Join(dir, "config")
 	cfg := fmt.Sprintf(`[server]
 hosts = 127.0.0.1:%d
+max_connections = 64
 [auth]
 type = none
 [rights]
@@ -69,62 +88,74 @@ filesystem_folder = %s
 level = warning
 `, port, filepath.Join(dir, "collections"))
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	s := &Server{Name: "radicale", URL: fmt.Sprintf("http://127.0.0.1:%d/", port), User: "tidbro", Password: "secret", Home: "/tidbro/"}
-	start(t, s, func() *exec.Cmd { return exec.Command(bin, "--config", conf) }, port)
-	return s
+	s := &Server{Name: "radicale", URL: fmt.Sprintf("http://127.0.0.1:%d/", port), User: "tidbro", Password: "secret", Home: "/tidbro/",
+		command: func() *exec.Cmd { return exec.Command(bin, "--config", conf) }, port: port}
+	return s, s.Start()
 }
 
-// Xandikos starts Xandikos with its default calendar and address book.
-// Xandikos has no authentication of its own; credentials are ignored.
-func Xandikos(t testing.TB) *Server {
-	t.Helper()
-	bin := need(t, "xandikos")
-	dir := t.TempDir()
-	port := freePort(t)
-	s := &Server{Name: "xandikos", URL: fmt.Sprintf("http://127.0.0.1:%d/", port), User: "user", Password: "secret", Home: "/user/"}
-	start(t, s, func() *exec.Cmd {
-		return exec.Command(bin, "-d", dir, "--defaults", "-l", "127.0.0.1", "-p", strconv.Itoa(port))
-	}, port)
-	return s
-}
-
-func need(t testing.TB, name string) string {
-	t.Helper()
-	bin, err := exec.LookPath(name)
+// StartXandikos starts Xandikos with its storage in dir. Stop ends it.
+func StartXandikos(dir string) (*Server, error) {
+	bin, err := exec.LookPath("xandikos")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (scripts/test-deps installs it from Debian's packages)", name)
-		}
-		t.Skipf("%s is not installed; run scripts/test once to install it", name)
+		return nil, err
 	}
-	return bin
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Name: "xandikos", URL: fmt.Sprintf("http://127.0.0.1:%d/", port), User: "user", Password: "secret", Home: "/user/",
+		command: func() *exec.Cmd {
+			return exec.Command(bin, "-d", dir, "--defaults", "-l", "127.0.0.1", "-p", strconv.Itoa(port))
+		}, port: port}
+	return s, s.Start()
 }
 
-func freePort(t testing.TB) int {
+func need(t testing.TB, name string) {
 	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		missing(t, name)
+	}
+}
+
+func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// start runs the server until the test ends (or Stop) and waits until it
-// answers.
-func start(t testing.TB, s *Server, command func() *exec.Cmd, port int) {
-	t.Helper()
-	s.t, s.command, s.port = t, command, port
-	cmd := command()
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+// Stop takes the server down (its storage stays), as an outage would.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	stop := s.stop
+	s.stop = nil
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// Start brings the server up (again, on the same port and storage) and
+// waits until it answers.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop != nil {
+		return nil
+	}
+	cmd := s.command()
+	s.logs = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", s.Name, err)
+		return fmt.Errorf("start %s: %w", s.Name, err)
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
+	s.proc = cmd.Process
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
@@ -132,23 +163,33 @@ func start(t testing.TB, s *Server, command func() *exec.Cmd, port int) {
 			<-exited
 		})
 	}
-	t.Cleanup(s.Stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
 		case <-exited:
-			t.Fatalf("%s exited at start:\n%s", s.Name, logs.String())
+			s.stop = nil
+			return fmt.Errorf("%s exited at start:\n%s", s.Name, s.logs.String())
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.port), time.Second); err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not listen within 30 s:\n%s", s.Name, logs.String())
+			return fmt.Errorf("%s did not listen within 30 s:\n%s", s.Name, s.logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Pid is the server process's id (0 when stopped), for measuring it.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop == nil || s.proc == nil {
+		return 0
+	}
+	return s.proc.Pid
 }
 
 // Do sends a request to the server as its user; path is relative to the root.

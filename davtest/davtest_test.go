@@ -38,7 +38,9 @@ func TestServersAnswer(t *testing.T) {
 			if _, _, err := s.Do("GET", cal+"davtest-1.ics", ""); err == nil {
 				t.Fatal("a stopped server answered")
 			}
-			s.Start()
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
 			if res, body, err := s.Do("GET", cal+"davtest-1.ics", ""); err != nil || res.StatusCode != 200 || !strings.Contains(body, "SUMMARY:Visit") {
 				t.Fatalf("GET after a restart: %v %v\n%s", err, res, body)
 			}

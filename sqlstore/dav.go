@@ -76,3 +76,60 @@ func validKinds(ks []tidbro.Kind) ([]tidbro.Kind, error) {
 	}
 	return uniqueSorted(ks), nil
 }
+
+func (s *Store) SetDAVName(ctx context.Context, itemID int64, name string) error {
+	if err := tidbro.ValidText("name", name, tidbro.MaxIDLen); err != nil || name == "" {
+		return tidbro.Invalid("name", "a resource name is 1 to %d bytes of UTF-8", tidbro.MaxIDLen)
+	}
+	_, err := s.exec(ctx, s.db, `INSERT INTO dav_names (item_id, name) VALUES (?, ?)
+ON CONFLICT (item_id) DO UPDATE SET name = excluded.name`, itemID, name)
+	if _, foreignKey := violation(err); foreignKey {
+		return tidbro.Errorf(tidbro.ENOTFOUND, "no item %d", itemID)
+	}
+	return wrap(err, "DAV name of item %d", itemID)
+}
+
+func (s *Store) DAVNames(ctx context.Context, tenantID, ownerID int64, kinds []tidbro.Kind) (map[int64]string, error) {
+	kinds, err := validKinds(kinds)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{tenantID, ownerID}
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	rows, err := s.query(ctx, s.db, `SELECT n.item_id, n.name FROM dav_names n JOIN items i ON i.id = n.item_id
+WHERE i.tenant_id = ? AND i.owner_id = ? AND i.kind IN (`+placeholders(len(kinds))+`)`, args...)
+	if err != nil {
+		return nil, wrap(err, "DAV names of user %d", ownerID)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, wrap(err, "DAV names of user %d", ownerID)
+		}
+		out[id] = name
+	}
+	return out, wrap(rows.Err(), "DAV names of user %d", ownerID)
+}
+
+func (s *Store) DAVItemByName(ctx context.Context, tenantID, ownerID int64, kinds []tidbro.Kind, name string) (*tidbro.Item, error) {
+	kinds, err := validKinds(kinds)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{name, tenantID, ownerID}
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	it, err := scanItem(s.queryRow(ctx, s.db, `SELECT `+itemColumns+itemsJoinUsers+` JOIN dav_names n ON n.item_id = i.id
+WHERE n.name = ? AND i.tenant_id = ? AND i.owner_id = ? AND i.deleted = FALSE AND i.kind IN (`+placeholders(len(kinds))+`)
+ORDER BY i.id LIMIT 1`, args...))
+	if isNoRows(err) {
+		return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no item named %q", name)
+	}
+	return it, wrap(err, "item named %q", name)
+}

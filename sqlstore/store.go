@@ -18,6 +18,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tidbro/tidbro"
@@ -29,6 +30,7 @@ type Store struct {
 	d      Dialect
 	sealer tidbro.Sealer
 	writer chan struct{} // the writer slot, with Dialect.SingleWriter
+	stmts  sync.Map      // query text → *sql.Stmt: parsing SQL costs more than running it
 }
 
 var _ tidbro.Store = (*Store)(nil)
@@ -48,7 +50,10 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	return s.db.Close()
+}
 
 // begin starts a write transaction. done rolls it back unless it was
 // committed, and frees the writer slot.
@@ -81,15 +86,52 @@ type querier interface {
 }
 
 func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	if st := s.stmt(ctx, q, query, len(args)); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return q.ExecContext(ctx, s.d.Rebind(query), args...)
 }
 
 func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	if st := s.stmt(ctx, q, query, len(args)); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return q.QueryContext(ctx, s.d.Rebind(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	if st := s.stmt(ctx, q, query, len(args)); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return q.QueryRowContext(ctx, s.d.Rebind(query), args...)
+}
+
+// maxCachedArgs keeps statements with long IN lists, whose text varies
+// with their length, out of the cache.
+const maxCachedArgs = 16
+
+// stmt returns the prepared statement of query for q (a transaction's own
+// when q is one), or nil to run it unprepared: when it has many arguments,
+// or preparing it failed (running it reports why).
+func (s *Store) stmt(ctx context.Context, q querier, query string, nargs int) *sql.Stmt {
+	if nargs > maxCachedArgs {
+		return nil
+	}
+	v, ok := s.stmts.Load(query)
+	if !ok {
+		st, err := s.db.PrepareContext(ctx, s.d.Rebind(query))
+		if err != nil {
+			return nil
+		}
+		if v, ok = s.stmts.LoadOrStore(query, st); ok {
+			st.Close()
+		}
+	}
+	st := v.(*sql.Stmt)
+	if tx, ok := q.(*sql.Tx); ok {
+		return tx.StmtContext(ctx, st)
+	}
+	return st
 }
 
 // now is the time written as created/updated, at the stored precision, so

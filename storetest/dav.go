@@ -322,3 +322,49 @@ func testChangesKinds(t *testing.T, s tidbro.Store) {
 	_, err := s.Changes(ctx, tidbro.ChangeQuery{TenantID: tn.ID, Kinds: []tidbro.Kind{tidbro.KindEvent, "note"}})
 	wantCode(t, err, tidbro.EINVALID, "changes of an unknown kind")
 }
+
+func testDAVNames(t *testing.T, s tidbro.Store) {
+	ctx := t.Context()
+	tn, alice, bob := setup(t, s)
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	a := put(t, s, event(tn.ID, alice.ID, "dav-a", start, time.Hour))
+	b := put(t, s, event(tn.ID, bob.ID, "dav-b", start, time.Hour))
+	task := put(t, s, &tidbro.Item{TenantID: tn.ID, OwnerID: alice.ID, Kind: tidbro.KindTask, AppID: "dav-t", ChangedBy: tidbro.OriginApp, Task: &tidbro.Task{Summary: "t"}})
+	for _, c := range []struct {
+		id   int64
+		name string
+	}{{a.ID, "meeting-uid.ics"}, {b.ID, "meeting-uid.ics"}, {task.ID, "meeting-uid.ics"}} {
+		if err := s.SetDAVName(ctx, c.id, c.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events := []tidbro.Kind{tidbro.KindEvent, tidbro.KindJob}
+	if got := must(s.DAVItemByName(ctx, tn.ID, alice.ID, events, "meeting-uid.ics"))(t); got.ID != a.ID {
+		t.Errorf("alice's event by name: %d, want %d", got.ID, a.ID)
+	}
+	if got := must(s.DAVItemByName(ctx, tn.ID, bob.ID, events, "meeting-uid.ics"))(t); got.ID != b.ID {
+		t.Errorf("bob's event by name: %d, want %d", got.ID, b.ID)
+	}
+	if got := must(s.DAVItemByName(ctx, tn.ID, alice.ID, []tidbro.Kind{tidbro.KindTask}, "meeting-uid.ics"))(t); got.ID != task.ID {
+		t.Errorf("alice's task by name: %d, want %d", got.ID, task.ID)
+	}
+	_, err := s.DAVItemByName(ctx, tn.ID, alice.ID, events, "other.ics")
+	wantCode(t, err, tidbro.ENOTFOUND, "an unknown name")
+	if err := s.SetDAVName(ctx, 999999, "x.ics"); tidbro.ErrorCode(err) != tidbro.ENOTFOUND {
+		t.Errorf("naming an unknown item: %v", err)
+	}
+	names := must(s.DAVNames(ctx, tn.ID, alice.ID, events))(t)
+	if !reflect.DeepEqual(names, map[int64]string{a.ID: "meeting-uid.ics"}) {
+		t.Errorf("alice's event names: %v", names)
+	}
+	// A deleted item keeps its name (its deletion is reported under it) but
+	// is no longer found by it.
+	if _, err := s.DeleteItem(ctx, tn.ID, tidbro.KindEvent, "dav-a", tidbro.Precondition{}, tidbro.OriginDAVClient); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.DAVItemByName(ctx, tn.ID, alice.ID, events, "meeting-uid.ics")
+	wantCode(t, err, tidbro.ENOTFOUND, "a deleted item by name")
+	if names := must(s.DAVNames(ctx, tn.ID, alice.ID, events))(t); names[a.ID] != "meeting-uid.ics" {
+		t.Errorf("names after the deletion: %v", names)
+	}
+}

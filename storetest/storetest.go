@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) tidbro.Store) {
 		{"Settings", testSettings},
 		{"AppPasswords", testAppPasswords},
 		{"DAVObjects", testDAVObjects},
+		{"DAVNames", testDAVNames},
 		{"CollectionHead", testCollectionHead},
 		{"ChangesKinds", testChangesKinds},
 		{"ScheduleLease", testScheduleLease},

@@ -267,7 +267,9 @@ func TestLiveSync(t *testing.T) {
 		p := st["accounts"].([]any)[0].(map[string]any)["pairs"].([]any)[0].(map[string]any)
 		return p["lastStatus"] == "failed" && p["failedAttempts"] != nil
 	})
-	dav.Start()
+	if err := dav.Start(); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, 60*time.Second, "the waiting changes on Radicale", func() bool {
 		got, err := onRadicale(t, dav, coll, "alice")
 		return err == nil && len(got) == 2 && got["Visit (moved)"] == 1 && got["Planning"] == 1

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidbro/tidbro"
@@ -44,7 +46,8 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	since := c.fs.String("since", "", "sync from date YYYY-MM-DD: a full run limited to items changed since then")
 	dry := c.fs.Bool("dry-run", false, "print what a run would do and write nothing")
 	allow := c.fs.Bool("allow-mass-delete", false, "let deletions past the mass-deletion guard through, for this run")
-	usage := "sync [--user U] [--account A] [--kind events|tasks|contacts] [--full] [--since DATE] [--dry-run] [--allow-mass-delete]"
+	parallel := c.fs.Int("parallel", 1, "run this many pairs at a time")
+	usage := "sync [--user U] [--account A] [--kind events|tasks|contacts] [--full] [--since DATE] [--dry-run] [--allow-mass-delete] [--parallel N]"
 	return c.run(ctx, args, 0, usage, func(store tidbro.Store, t *tidbro.Tenant, _ []string) error {
 		o := engine.Options{Full: *full, DryRun: *dry, AllowMassDelete: *allow}
 		if *since != "" {
@@ -74,48 +77,28 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			Progress: progressTo(stderr)}
 		// Under a lease, like tidbro serve's runs: never beside one of them.
 		sched := &scheduler.Scheduler{Store: store, Engine: eng, Owner: "cli/" + scheduler.NewOwner()}
+		// Pairs run --parallel at a time; each one's report is printed
+		// whole, in the order of the pairs.
+		reports := make([]bytes.Buffer, len(pairs))
+		bad := make([]bool, len(pairs))
+		errs := make([]error, len(pairs))
+		sem := make(chan struct{}, max(1, *parallel))
+		var wg sync.WaitGroup
+		for i, p := range pairs {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				bad[i], errs[i] = runOne(ctx, store, sched, t, p, names[p.ID], o, &reports[i])
+			})
+		}
+		wg.Wait()
 		var failed int
-		for _, p := range pairs {
-			name := names[p.ID]
-			res, err := sched.RunNow(ctx, p.ID, o)
-			if errors.Is(err, scheduler.ErrBusy) {
-				req := tidbro.RequestRun
-				if o.Full {
-					req = tidbro.RequestFull
-				}
-				if !o.Since.IsZero() {
-					req = tidbro.RequestSince + o.Since.Format("2006-01-02")
-				}
-				if !o.DryRun {
-					if _, err := store.RequestRuns(ctx, tidbro.PairQuery{TenantID: t.ID, PairID: p.ID}, req, false); err != nil {
-						return err
-					}
-				}
-				fmt.Fprintf(stdout, "%s: being synchronised by tidbro serve; it runs again there when done\n", name)
-				continue
+		for i := range pairs {
+			stdout.Write(reports[i].Bytes())
+			if errs[i] != nil {
+				return errs[i]
 			}
-			if err != nil {
-				failed++
-				fmt.Fprintf(stdout, "%s: failed: %v\n", name, err)
-				continue
-			}
-			run := res.Run
-			fmt.Fprintf(stdout, "%s: %s\n  app:       %s\n  groupware: %s\n", name, run.Status, side(run.Counts.App), side(run.Counts.Remote))
-			if run.Status == tidbro.RunStopped {
-				failed++
-				fmt.Fprintf(stdout, "  stopped: %s\n", run.Error)
-			}
-			if *dry {
-				for _, a := range res.Actions {
-					if a.Op != engine.Skip || a.AppState != engine.Unchanged || a.RemState != engine.Unchanged {
-						fmt.Fprintf(stdout, "  would %s %s: %s\n", a.Op, a.Entry, a.Rule)
-					}
-				}
-			}
-			for _, e := range res.Errors {
-				fmt.Fprintf(stdout, "  error: %v\n", e)
-			}
-			if len(res.Errors) > 0 {
+			if bad[i] {
 				failed++
 			}
 		}
@@ -124,6 +107,49 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return nil
 	})
+}
+
+// runOne runs one pair and writes its report to w; bad says it failed or
+// had item errors, err is a failure of the command itself.
+func runOne(ctx context.Context, store tidbro.Store, sched *scheduler.Scheduler, t *tidbro.Tenant, p *tidbro.Pair, name string, o engine.Options, w io.Writer) (bad bool, err error) {
+	res, err := sched.RunNow(ctx, p.ID, o)
+	if errors.Is(err, scheduler.ErrBusy) {
+		req := tidbro.RequestRun
+		if o.Full {
+			req = tidbro.RequestFull
+		}
+		if !o.Since.IsZero() {
+			req = tidbro.RequestSince + o.Since.Format("2006-01-02")
+		}
+		if !o.DryRun {
+			if _, err := store.RequestRuns(ctx, tidbro.PairQuery{TenantID: t.ID, PairID: p.ID}, req, false); err != nil {
+				return false, err
+			}
+		}
+		fmt.Fprintf(w, "%s: being synchronised by tidbro serve; it runs again there when done\n", name)
+		return false, nil
+	}
+	if err != nil {
+		fmt.Fprintf(w, "%s: failed: %v\n", name, err)
+		return true, nil
+	}
+	run := res.Run
+	fmt.Fprintf(w, "%s: %s\n  app:       %s\n  groupware: %s\n", name, run.Status, side(run.Counts.App), side(run.Counts.Remote))
+	if run.Status == tidbro.RunStopped {
+		bad = true
+		fmt.Fprintf(w, "  stopped: %s\n", run.Error)
+	}
+	if o.DryRun {
+		for _, a := range res.Actions {
+			if a.Op != engine.Skip || a.AppState != engine.Unchanged || a.RemState != engine.Unchanged {
+				fmt.Fprintf(w, "  would %s %s: %s\n", a.Op, a.Entry, a.Rule)
+			}
+		}
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(w, "  error: %v\n", e)
+	}
+	return bad || len(res.Errors) > 0, nil
 }
 
 func side(c tidbro.SideCounts) string {
