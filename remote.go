@@ -50,6 +50,15 @@ type Remote interface {
 	Delete(ctx context.Context, id, ifMatch string) error
 }
 
+// Finder is implemented by remotes whose Create cannot by itself be relied
+// on to find the item an earlier, interrupted attempt made (Graph's
+// transactionId is documented to dedupe retries, not for how long). The
+// engine asks Find before it creates again an item whose create was
+// interrupted.
+type Finder interface {
+	Find(ctx context.Context, key string) (ref RemoteRef, found bool, err error)
+}
+
 // Capabilities describe what a remote can do; the engine plans around them.
 type Capabilities struct {
 	SyncTokens bool   // Changes with a token is incremental (else every call lists everything)

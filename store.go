@@ -135,6 +135,10 @@ type SyncStore interface {
 	// Tenant settings are small JSON documents by key (the job field mapping).
 	PutSetting(ctx context.Context, tenantID int64, key string, value []byte) error
 	Setting(ctx context.Context, tenantID int64, key string) ([]byte, error) // ENOTFOUND if unset
+	// Sealed settings are encrypted at rest like account passwords (a Graph
+	// app's client secret); they are read only through SealedSetting.
+	PutSealedSetting(ctx context.Context, tenantID int64, key string, value []byte) error
+	SealedSetting(ctx context.Context, tenantID int64, key string) ([]byte, error) // ENOTFOUND if unset
 }
 
 // DAVStore is what tidbro's own CalDAV/CardDAV server keeps beside the

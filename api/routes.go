@@ -93,6 +93,10 @@ func (s *Server) registerRoutes() {
 		response: scheduler.Settings{}, handle: s.getSchedule})
 	s.add(route{method: "PUT", pattern: "/v1/settings/schedule", summary: "Set the tenant's interval between scheduled runs (a duration such as 10m; at least 30s).",
 		request: scheduler.Settings{}, response: scheduler.Settings{}, handle: s.putSchedule})
+	s.add(route{method: "GET", pattern: "/v1/settings/graph", summary: "The tenant's Microsoft Graph app registration (without its secrets) and mailbox rule.",
+		response: graphSettingsBody{}, handle: s.getGraphSettings})
+	s.add(route{method: "PUT", pattern: "/v1/settings/graph", summary: "Set the tenant's Graph app (tenantId, clientId, clientSecret or certificate and key, graphUrl and tokenUrl for national clouds) and mailboxRule (email, username, or a pattern with {username}). Secrets are stored encrypted and never returned; omit them to keep the stored ones.",
+		request: graphSettingsBody{}, response: graphSettingsBody{}, handle: s.putGraphSettings})
 	s.add(route{method: "GET", pattern: "/v1/settings/dav", summary: "How the DAV server treats its clients' writes (direction, ownership, contactCreates).",
 		response: tidbro.DAVPolicy{}, handle: s.getDAVPolicy})
 	s.add(route{method: "PUT", pattern: "/v1/settings/dav", summary: "Set the DAV policy: direction two-way | app-to-groupware (collections read-only), ownership shared | origin, contactCreates allow | refuse.",

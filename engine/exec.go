@@ -205,7 +205,7 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	}
 	// Rendered after the intent: a job whose mapping fails is retried, from
 	// its link, once the mapping is fixed.
-	ref, view, err := x.create(ctx, l.Key, en.App)
+	ref, view, err := x.create(ctx, l.Key, en.App, resumed)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (x *executor) updateRemote(ctx context.Context, en *Entry, app *tidbro.Item
 // id. The link keeps its pending create; the etag stays unknown.
 func (x *executor) resolveCreate(ctx context.Context, en *Entry) error {
 	l := en.Link
-	ref, _, err := x.create(ctx, l.Key, en.App)
+	ref, _, err := x.create(ctx, l.Key, en.App, true)
 	if err != nil {
 		return err
 	}
@@ -263,11 +263,21 @@ func (x *executor) resolveCreate(ctx context.Context, en *Entry) error {
 }
 
 // create renders the app item as the remote should hold it and creates it
-// under key (idempotent: a repeat finds the first).
-func (x *executor) create(ctx context.Context, key string, app *tidbro.Item) (tidbro.RemoteRef, *tidbro.Item, error) {
+// under key (idempotent: a repeat finds the first). A resumed create first
+// asks a remote that can look items up by key (tidbro.Finder).
+func (x *executor) create(ctx context.Context, key string, app *tidbro.Item, resumed bool) (tidbro.RemoteRef, *tidbro.Item, error) {
 	view, err := x.in.remoteView(app)
 	if err != nil {
 		return tidbro.RemoteRef{}, nil, err
+	}
+	if f, ok := x.remote.(tidbro.Finder); ok && resumed {
+		ref, found, err := f.Find(ctx, key)
+		if err != nil {
+			return tidbro.RemoteRef{}, nil, err
+		}
+		if found {
+			return ref, view, nil
+		}
 	}
 	x.remoteWrites.Add(1)
 	ref, err := x.remote.Create(ctx, key, remoteItem("", view))

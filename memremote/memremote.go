@@ -337,6 +337,24 @@ func (r *Remote) Create(ctx context.Context, key string, it *tidbro.RemoteItem) 
 	return ref(out), nil
 }
 
+// Find returns the live item created with key (tidbro.Finder), as Graph's
+// connector finds one by its extended property.
+func (r *Remote) Find(ctx context.Context, key string) (tidbro.RemoteRef, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := r.call(ctx, OpFetch, key); err != nil {
+		return tidbro.RemoteRef{}, false, err
+	}
+	id := key
+	if r.opts.ServerIDs {
+		id = r.idByKey[key]
+	}
+	if it, ok := r.items[id]; ok {
+		return ref(it), true, nil
+	}
+	return tidbro.RemoteRef{}, false, nil
+}
+
 // Update replaces item it.ID if its etag is ifMatch. An empty ifMatch never
 // matches: the engine always knows the etag it last saw.
 func (r *Remote) Update(ctx context.Context, it *tidbro.RemoteItem, ifMatch string) (tidbro.RemoteRef, error) {

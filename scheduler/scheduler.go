@@ -281,7 +281,11 @@ func (s *Scheduler) release(ctx context.Context, c *tidbro.PairSchedule, res *en
 	case err != nil && permanent(err):
 		next.Parked, next.Attempts = err.Error(), c.Attempts+1
 		status = tidbro.RunFailed
-		s.log().Warn("scheduler: pair parked until its settings change", "pair", c.PairID, "err", err)
+		level := slog.LevelWarn
+		if tidbro.ErrorField(err) == "mailbox" {
+			level = slog.LevelInfo // a user without a mailbox is not set up: no alarm
+		}
+		s.log().Log(ctx, level, "scheduler: pair parked until its settings change", "pair", c.PairID, "err", err)
 	case err != nil:
 		next.Attempts = c.Attempts + 1
 		next.NextRun = s.now().Add(backoff(s.RetryMin, next.Attempts))

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 
 	"github.com/tidbro/tidbro"
 )
@@ -39,3 +40,33 @@ func (s *Store) Setting(ctx context.Context, tenantID int64, key string) ([]byte
 	}
 	return value, nil
 }
+
+// PutSealedSetting stores a setting encrypted with the store's sealer (the
+// same as account passwords), under its own key space.
+func (s *Store) PutSealedSetting(ctx context.Context, tenantID int64, key string, value []byte) error {
+	if s.sealer == nil {
+		return errors.New("no sealer to encrypt the setting with")
+	}
+	b, err := s.sealer.Seal(value)
+	if err != nil {
+		return wrap(err, "seal setting %q", key)
+	}
+	return s.PutSetting(ctx, tenantID, sealedPrefix+key, b)
+}
+
+// SealedSetting returns a setting PutSealedSetting stored, decrypted.
+func (s *Store) SealedSetting(ctx context.Context, tenantID int64, key string) ([]byte, error) {
+	b, err := s.Setting(ctx, tenantID, sealedPrefix+key)
+	if err != nil {
+		return nil, err
+	}
+	if s.sealer == nil {
+		return nil, errors.New("no sealer to decrypt the setting with")
+	}
+	v, err := s.sealer.Open(b)
+	return v, wrap(err, "open setting %q", key)
+}
+
+// sealedPrefix keeps sealed settings apart from plain ones: a plain read
+// of a sealed key finds nothing.
+const sealedPrefix = "sealed:"

@@ -271,6 +271,22 @@ func testSettings(t *testing.T, s tidbro.Store) {
 	}
 	wantCode(t, s.PutSetting(ctx, tn.ID, "", v1), tidbro.EINVALID, "setting without a key")
 	wantCode(t, s.PutSetting(ctx, other.ID+1000, key, v1), tidbro.ENOTFOUND, "setting of an unknown tenant")
+
+	// Sealed settings: encrypted at rest, apart from the plain ones.
+	secretValue := []byte(`{"clientSecret":"s3cret"}`)
+	_, err = s.SealedSetting(ctx, tn.ID, "graph")
+	wantCode(t, err, tidbro.ENOTFOUND, "unset sealed setting")
+	noErr(t, s.PutSealedSetting(ctx, tn.ID, "graph", secretValue))
+	if got := must(s.SealedSetting(ctx, tn.ID, "graph"))(t); !bytes.Equal(got, secretValue) {
+		t.Errorf("SealedSetting = %s, want %s", got, secretValue)
+	}
+	_, err = s.Setting(ctx, tn.ID, "graph")
+	wantCode(t, err, tidbro.ENOTFOUND, "a sealed setting read plain")
+	if raw, err := s.Setting(ctx, tn.ID, "sealed:graph"); err == nil && bytes.Contains(raw, []byte("s3cret")) {
+		t.Errorf("the sealed setting is stored in the clear: %q", raw)
+	}
+	_, err = s.SealedSetting(ctx, other.ID, "graph")
+	wantCode(t, err, tidbro.ENOTFOUND, "another tenant's sealed setting")
 }
 
 func testAccountByID(t *testing.T, s tidbro.Store) {

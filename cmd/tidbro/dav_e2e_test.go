@@ -39,33 +39,56 @@ type e2e struct {
 	vdir  *davtest.Vdirsyncer // the address book's local copy, made on first use
 }
 
-func newE2E(t *testing.T, policy string) *e2e {
+// appEnv is tidbro on a fresh data directory: its store, and its REST API
+// served in the test with an API token.
+type appEnv struct {
+	data, base, token string
+	store             tidbro.Store
+}
+
+func newAppEnv(t *testing.T) appEnv {
+	t.Helper()
 	t.Setenv("TIDBRO_SECRET_KEY", "")
 	t.Setenv("TIDBRO_DB", "")
-	e := &e2e{t: t, data: t.TempDir(), dav: davtest.Radicale(t)}
-	e.pyc = davtest.NewPyCalDAV(t, e.dav.URL, e.dav.User, e.dav.Password)
+	a := appEnv{data: t.TempDir()}
 	ctx := context.Background()
-	box, err := secret.Load(e.data)
+	box, err := secret.Load(a.data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.store, err = sqlite.Open(ctx, filepath.Join(e.data, "tidbro.db"), box)
-	if err != nil {
+	if a.store, err = sqlite.Open(ctx, filepath.Join(a.data, "tidbro.db"), box); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.store.Close() })
-	tn, err := e.store.CreateTenant(ctx, tidbro.DefaultTenant)
+	t.Cleanup(func() { a.store.Close() })
+	tn, err := a.store.CreateTenant(ctx, tidbro.DefaultTenant)
 	if err != nil {
 		t.Fatal(err)
 	}
 	token, hash := tidbro.NewToken()
-	if _, err := e.store.CreateToken(ctx, tn.ID, "test", hash); err != nil {
+	if _, err := a.store.CreateToken(ctx, tn.ID, "test", hash); err != nil {
 		t.Fatal(err)
 	}
-	e.token = token
-	srv := httptest.NewServer(api.New(e.store, api.Options{}))
+	a.token = token
+	srv := httptest.NewServer(api.New(a.store, api.Options{}))
 	t.Cleanup(srv.Close)
-	e.base = srv.URL
+	a.base = srv.URL
+	return a
+}
+
+// syncOnce runs tidbro sync on data and fails t unless every run succeeded.
+func syncOnce(t *testing.T, data string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"sync", "--data", data}, &out, io.Discard); err != nil {
+		t.Fatalf("tidbro sync: %v\n%s", err, out.String())
+	}
+	return out.String()
+}
+
+func newE2E(t *testing.T, policy string) *e2e {
+	a := newAppEnv(t)
+	e := &e2e{t: t, data: a.data, base: a.base, token: a.token, store: a.store, dav: davtest.Radicale(t)}
+	e.pyc = davtest.NewPyCalDAV(t, e.dav.URL, e.dav.User, e.dav.Password)
 
 	e.call("PUT", "/v1/users/alice", `{"email":"alice@example.com","timeZone":"Europe/Stockholm"}`, 201)
 	for _, acc := range []struct{ name, kind string }{{"dav", "caldav"}, {"cards", "carddav"}} {
@@ -83,11 +106,7 @@ func (e *e2e) call(method, path, body string, want int) map[string]any {
 // sync runs `tidbro sync` and fails the test unless every run succeeded.
 func (e *e2e) sync() string {
 	e.t.Helper()
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"sync", "--data", e.data}, &out, io.Discard); err != nil {
-		e.t.Fatalf("tidbro sync: %v\n%s", err, out.String())
-	}
-	return out.String()
+	return syncOnce(e.t, e.data)
 }
 
 // collection is the URL a pair of kind k bound to.

@@ -60,6 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	useStore(store)
 	reg := &metrics.Registry{}
 	remoteHTTP.Transport = &metrics.Transport{
 		Latency:   reg.Histogram("tidbro_remote_request_duration_seconds", "Requests to groupware servers, by method and status class.", metrics.DurationBuckets, "method", "status"),

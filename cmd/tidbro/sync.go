@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/tidbro/tidbro"
 	"github.com/tidbro/tidbro/caldav"
 	"github.com/tidbro/tidbro/engine"
+	"github.com/tidbro/tidbro/graph"
 	"github.com/tidbro/tidbro/scheduler"
 )
 
@@ -22,11 +24,43 @@ import (
 // request (a multigets of a batch included), not a run.
 var remoteHTTP = &http.Client{Timeout: 2 * time.Minute}
 
+// graphConnector keeps its clients (tokens, each mailbox's limits) for the
+// process's life; useStore gives it the tenants' settings and users.
+var graphConnector = &graph.Connector{HTTP: remoteHTTP}
+
 // connectors open remote collections by account kind; tests replace them
 // with in-memory remotes.
 var connectors = map[tidbro.AccountKind]engine.Connector{
 	tidbro.AccountCalDAV:  caldav.Connector(remoteHTTP),
 	tidbro.AccountCardDAV: caldav.Connector(remoteHTTP),
+	tidbro.AccountGraph:   graphConnector.Connect,
+}
+
+// useStore points the connectors that need the store at it.
+func useStore(store tidbro.Store) {
+	graphConnector.Settings = func(ctx context.Context, tenantID int64) (*graph.Settings, error) {
+		b, err := store.SealedSetting(ctx, tenantID, graph.SettingKey)
+		if err != nil {
+			return nil, err
+		}
+		var s graph.Settings
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil, fmt.Errorf("the tenant's Graph settings: %w", err)
+		}
+		return &s, nil
+	}
+	graphConnector.User = func(ctx context.Context, acc *tidbro.Account) (*tidbro.User, error) {
+		users, err := store.Users(ctx, acc.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if u.ID == acc.UserID {
+				return u, nil
+			}
+		}
+		return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no user %d", acc.UserID)
+	}
 }
 
 func connect(ctx context.Context, acc *tidbro.Account, p *tidbro.Pair, create bool) (tidbro.Remote, error) {
@@ -73,6 +107,7 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintln(stdout, "nothing to synchronise: no account matches")
 			return nil
 		}
+		useStore(store)
 		eng := &engine.Engine{Store: store, Connect: connect, Log: slog.New(slog.DiscardHandler),
 			Progress: progressTo(stderr)}
 		// Under a lease, like tidbro serve's runs: never beside one of them.
@@ -127,6 +162,11 @@ func runOne(ctx context.Context, store tidbro.Store, sched *scheduler.Scheduler,
 			}
 		}
 		fmt.Fprintf(w, "%s: being synchronised by tidbro serve; it runs again there when done\n", name)
+		return false, nil
+	}
+	if err != nil && tidbro.ErrorCode(err) == tidbro.ENOTFOUND && tidbro.ErrorField(err) == "mailbox" {
+		// A user without a mailbox is not set up, not failing.
+		fmt.Fprintf(w, "%s: not set up: %s\n", name, tidbro.ErrorMessage(err))
 		return false, nil
 	}
 	if err != nil {
