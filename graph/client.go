@@ -39,7 +39,10 @@ type Client struct {
 // mailbox is what the client keeps per mailbox: the concurrency slots and
 // the time before which a 429 asked it to wait.
 type mailbox struct {
-	slots     chan struct{}
+	slots chan struct{}
+	// many serialises the requests that take several slots: two taking
+	// them one by one could each hold some and wait for the rest forever.
+	many      sync.Mutex
 	mu        sync.Mutex
 	notBefore time.Time
 	writes    *batcher
@@ -147,18 +150,31 @@ func (c *Client) send(ctx context.Context, mailbox string, r request, body []byt
 
 // once sends one attempt.
 func (c *Client) once(ctx context.Context, box *mailbox, r request, body []byte, slots int) (int, http.Header, []byte, error) {
-	for range slots {
+	if slots > 1 {
+		box.many.Lock()
+	}
+	taken := 0
+	release := func() {
+		for range taken {
+			<-box.slots
+		}
+	}
+	for taken < slots {
 		select {
 		case box.slots <- struct{}{}:
+			taken++
 		case <-ctx.Done():
+			if slots > 1 {
+				box.many.Unlock()
+			}
+			release()
 			return 0, nil, nil, ctx.Err()
 		}
 	}
-	defer func() {
-		for range slots {
-			<-box.slots
-		}
-	}()
+	if slots > 1 {
+		box.many.Unlock()
+	}
+	defer release()
 	token, err := c.tok.get(ctx)
 	if err != nil {
 		return 0, nil, nil, err
