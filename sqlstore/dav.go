@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/tidbro/tidbro"
@@ -116,20 +117,41 @@ WHERE i.tenant_id = ? AND i.owner_id = ? AND i.kind IN (`+placeholders(len(kinds
 	return out, wrap(rows.Err(), "DAV names of user %d", ownerID)
 }
 
+// DAVItemByName looks the name up first, on its own index: joined to
+// items, a planner may walk the user's items instead, and a PUT would cost
+// more as the calendar grows.
 func (s *Store) DAVItemByName(ctx context.Context, tenantID, ownerID int64, kinds []tidbro.Kind, name string) (*tidbro.Item, error) {
 	kinds, err := validKinds(kinds)
 	if err != nil {
 		return nil, err
 	}
-	args := []any{name, tenantID, ownerID}
-	for _, k := range kinds {
-		args = append(args, k)
+	rows, err := s.query(ctx, s.db, `SELECT item_id FROM dav_names WHERE name = ? ORDER BY item_id`, name)
+	if err != nil {
+		return nil, wrap(err, "item named %q", name)
 	}
-	it, err := scanItem(s.queryRow(ctx, s.db, `SELECT `+itemColumns+itemsJoinUsers+` JOIN dav_names n ON n.item_id = i.id
-WHERE n.name = ? AND i.tenant_id = ? AND i.owner_id = ? AND i.deleted = FALSE AND i.kind IN (`+placeholders(len(kinds))+`)
-ORDER BY i.id LIMIT 1`, args...))
-	if isNoRows(err) {
-		return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no item named %q", name)
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, wrap(err, "item named %q", name)
+		}
+		ids = append(ids, id)
 	}
-	return it, wrap(err, "item named %q", name)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "item named %q", name)
+	}
+	if len(ids) > 0 {
+		items, err := s.ItemsByID(ctx, tenantID, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			if it.OwnerID == ownerID && !it.Deleted && slices.Contains(kinds, it.Kind) {
+				return it, nil
+			}
+		}
+	}
+	return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no item named %q", name)
 }
