@@ -195,14 +195,14 @@ func (h *Home) create(ctx context.Context, c *client, k tidbro.Kind) (Found, err
 		return Found{}, err
 	}
 	var names []string
-	var name, method, body string
+	var name, method, body, comp string
 	switch k {
 	case tidbro.KindContact:
 		names, name, method = []string{"contacts", "tidbro-contacts"}, "Contacts", "MKCOL"
 		body = `<?xml version="1.0" encoding="utf-8"?><d:mkcol xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:set><d:prop>` +
 			`<d:resourcetype><d:collection/><card:addressbook/></d:resourcetype><d:displayname>` + name + `</d:displayname></d:prop></d:set></d:mkcol>`
 	default:
-		comp := "VEVENT"
+		comp = "VEVENT"
 		names, name = []string{"calendar", "tidbro-calendar"}, "Calendar"
 		if k == tidbro.KindTask {
 			comp, names, name = "VTODO", []string{"tasks", "tidbro-tasks"}, "Tasks"
@@ -222,7 +222,7 @@ func (h *Home) create(ctx context.Context, c *client, k tidbro.Kind) (Found, err
 		if res.StatusCode == http.StatusCreated || res.StatusCode == http.StatusOK {
 			f := Found{URL: u.String(), Name: name, AddressBook: k == tidbro.KindContact}
 			if k != tidbro.KindContact {
-				f.Components = []string{map[bool]string{true: "VTODO", false: "VEVENT"}[k == tidbro.KindTask]}
+				f.Components = []string{comp}
 			}
 			return f, nil
 		}

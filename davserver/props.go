@@ -119,17 +119,19 @@ func (q *request) members(res resource, fn func(resource, *tidbro.Item) error) e
 			}
 		}
 	case resCollection:
-		return q.eachItem(res.coll, func(it *tidbro.Item) error { return fn(resource{kind: resObject, coll: res.coll}, it) })
+		return q.eachItem(res.coll, tidbro.TimeRange{}, func(it *tidbro.Item) error { return fn(resource{kind: resObject, coll: res.coll}, it) })
 	}
 	return nil
 }
 
-// eachItem walks a collection's live items in pages.
-func (q *request) eachItem(c *collection, fn func(*tidbro.Item) error) error {
+// eachItem walks a collection's live items in pages: those that occur
+// in r, or all of them when r is zero.
+func (q *request) eachItem(c *collection, r tidbro.TimeRange, fn func(*tidbro.Item) error) error {
 	for _, k := range c.kinds {
 		cursor := ""
 		for {
-			items, next, err := q.s.store.Items(q.ctx, tidbro.ItemQuery{TenantID: q.user.TenantID, OwnerID: q.user.ID, Kind: k, Cursor: cursor, Limit: tidbro.MaxPageSize})
+			items, next, err := q.s.store.Items(q.ctx, tidbro.ItemQuery{TenantID: q.user.TenantID, OwnerID: q.user.ID, Kind: k,
+				From: r.From, To: r.To, Cursor: cursor, Limit: tidbro.MaxPageSize})
 			if err != nil {
 				return err
 			}

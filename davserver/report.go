@@ -98,7 +98,7 @@ func (q *request) syncCollection(c *collection, b *syncCollectionBody) error {
 		if err != nil {
 			return err
 		}
-		if err := q.eachItem(c, func(it *tidbro.Item) error { return q.describeObject(ms, c, it, want, false) }); err != nil {
+		if err := q.eachItem(c, tidbro.TimeRange{}, func(it *tidbro.Item) error { return q.describeObject(ms, c, it, want, false) }); err != nil {
 			return err
 		}
 		ms.syncToken(syncToken(head))
@@ -240,10 +240,12 @@ func (q *request) calendarQuery(res resource, b *calendarQueryBody) error {
 		if it, err = q.item(res); err == nil && it != nil {
 			err = each(it)
 		}
-	case window != nil:
-		err = q.eachItemIn(c, *window, each)
 	default:
-		err = q.eachItem(c, each)
+		var r tidbro.TimeRange
+		if window != nil {
+			r = *window
+		}
+		err = q.eachItem(c, r, each)
 	}
 	if err == errAnswered {
 		return nil
@@ -262,30 +264,6 @@ func sameName(c *collection, it *tidbro.Item, name string) bool {
 
 // errAnswered stops a walk whose answer has been written.
 var errAnswered = fmt.Errorf("answered")
-
-// eachItemIn walks the items that occur in r.
-func (q *request) eachItemIn(c *collection, r tidbro.TimeRange, fn func(*tidbro.Item) error) error {
-	for _, k := range c.kinds {
-		cursor := ""
-		for {
-			items, next, err := q.s.store.Items(q.ctx, tidbro.ItemQuery{TenantID: q.user.TenantID, OwnerID: q.user.ID, Kind: k,
-				From: r.From, To: r.To, Cursor: cursor, Limit: tidbro.MaxPageSize})
-			if err != nil {
-				return err
-			}
-			for _, it := range items {
-				if err := fn(it); err != nil {
-					return err
-				}
-			}
-			if next == "" {
-				break
-			}
-			cursor = next
-		}
-	}
-	return nil
-}
 
 // parseRange reads a CalDAV time-range (UTC date-times); a missing end
 // is open.
@@ -321,7 +299,7 @@ func (q *request) addressbookQuery(res resource, b *addressbookQueryBody) error 
 	}
 	ms := newMultistatus()
 	n, truncated := 0, false
-	err := q.eachItem(c, func(it *tidbro.Item) error {
+	err := q.eachItem(c, tidbro.TimeRange{}, func(it *tidbro.Item) error {
 		if res.kind == resObject && !sameName(c, it, res.name) {
 			return nil
 		}
@@ -366,7 +344,7 @@ func (q *request) freeBusy(b *freeBusyBody) error {
 		fbtype   string
 	}
 	var periods []period
-	err = q.eachItemIn(calendar, r, func(it *tidbro.Item) error {
+	err = q.eachItem(calendar, r, func(it *tidbro.Item) error {
 		for _, in := range it.Event.Instances(r.From, r.To, 0) {
 			fbtype := "BUSY"
 			switch {

@@ -210,7 +210,7 @@ func toEvent(g *event) (*tidbro.Event, error) {
 		if loc == nil || ev.AllDay {
 			loc = time.UTC
 		}
-		if ev.RRule, err = toRRule(g.Recurrence, ev.Start.In(loc), loc); err != nil {
+		if ev.RRule, err = toRRule(g.Recurrence, loc); err != nil {
 			return nil, err
 		}
 		for _, oid := range g.CancelledOccurrences {
@@ -285,7 +285,7 @@ func dayCode(name string) string {
 
 // toRRule writes Outlook's recurrence as an RFC 5545 RECUR value; start is
 // the series' start in the recurrence's zone.
-func toRRule(r *patternedRecurrence, start time.Time, loc *time.Location) (string, error) {
+func toRRule(r *patternedRecurrence, loc *time.Location) (string, error) {
 	p := r.Pattern
 	var parts []string
 	days := func() string {
@@ -349,7 +349,6 @@ func toRRule(r *patternedRecurrence, start time.Time, loc *time.Location) (strin
 		until := time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, loc)
 		parts = append(parts, "UNTIL="+until.UTC().Format("20060102T150405Z"))
 	}
-	_ = start
 	return tidbro.NormalizeRRule(strings.Join(parts, ";")), nil
 }
 

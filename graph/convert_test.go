@@ -33,7 +33,7 @@ func TestRecurrenceRoundTrip(t *testing.T) {
 			t.Errorf("%s: %v", rule, err)
 			continue
 		}
-		back, err := toRRule(r, start, berlin)
+		back, err := toRRule(r, berlin)
 		if err != nil {
 			t.Errorf("%s: back: %v", rule, err)
 			continue
@@ -55,7 +55,7 @@ func TestRecurrenceRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", rule, err)
 		}
-		if back, _ := toRRule(r, start, berlin); back != want {
+		if back, _ := toRRule(r, berlin); back != want {
 			t.Errorf("%s → %s, want %s", rule, back, want)
 		}
 	}

@@ -469,12 +469,11 @@ func (cal *Calendar) occurrences(ctx context.Context, masterID string, ev, prev 
 		todo[rid] = want{override: o}
 	}
 	// An exception the app no longer has goes back to the series' shape.
-	for rid, p := range old {
+	for rid := range old {
 		if !slices.ContainsFunc(ev.Overrides, func(o tidbro.Event) bool { return o.RecurrenceID.UTC().Equal(rid) }) {
 			back := *ev
 			back.RRule, back.ExDates, back.Overrides = "", nil, nil
 			back.Start, back.End = rid, rid.Add(ev.End.Sub(ev.Start))
-			_ = p
 			todo[rid] = want{override: &back}
 		}
 	}

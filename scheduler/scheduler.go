@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,16 +165,10 @@ func (s *Scheduler) watchFeed(ctx context.Context) error {
 		return err
 	}
 	for _, t := range ts {
-		since, known := s.seen[t.ID]
-		users, head, err := s.Store.UsersChangedSince(ctx, t.ID, since)
+		// A tenant added while running is unknown: read from its start (0).
+		users, head, err := s.Store.UsersChangedSince(ctx, t.ID, s.seen[t.ID])
 		if err != nil {
 			return err
-		}
-		if !known { // a tenant added while running: from its start
-			users, head, err = s.Store.UsersChangedSince(ctx, t.ID, 0)
-			if err != nil {
-				return err
-			}
 		}
 		for _, u := range users {
 			if _, err := s.Store.RequestRuns(ctx, tidbro.PairQuery{TenantID: t.ID, UserID: u}, tidbro.RequestRun, false); err != nil {
@@ -356,8 +351,9 @@ func Options(request string) engine.Options {
 	switch {
 	case request == tidbro.RequestFull:
 		return engine.Options{Full: true}
-	case len(request) > len(tidbro.RequestSince) && request[:len(tidbro.RequestSince)] == tidbro.RequestSince:
-		if d, err := time.Parse("2006-01-02", request[len(tidbro.RequestSince):]); err == nil {
+	}
+	if date, ok := strings.CutPrefix(request, tidbro.RequestSince); ok {
+		if d, err := time.Parse("2006-01-02", date); err == nil {
 			return engine.Options{Full: true, Since: d}
 		}
 	}
