@@ -57,6 +57,7 @@ type Link struct {
 	Error            string // the last per-item error; retried next run
 	Attempts         int    // consecutive failed attempts
 	Synced           time.Time
+	WebLink          string // where the remote's own app shows the item (Outlook on the web), when it tells
 }
 
 // Pending operations recorded in a Link.

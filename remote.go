@@ -78,6 +78,9 @@ type TimeRange struct{ From, To time.Time }
 type RemoteRef struct {
 	ID   string
 	ETag string
+	// WebLink opens the item in the remote's own app (Outlook on the
+	// web), when the remote tells one.
+	WebLink string
 }
 
 // RemoteItem is an item as a remote holds it, mapped to tidbro's model.
@@ -89,6 +92,7 @@ type RemoteItem struct {
 	Event    *Event
 	Task     *Task
 	Contact  *Contact
+	WebLink  string // as in RemoteRef
 	// Raw is the remote's own representation (iCalendar, vCard, JSON). A
 	// connector writing an update starts from it, so properties tidbro does
 	// not model survive.

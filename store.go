@@ -75,6 +75,7 @@ type Store interface {
 
 	DAVStore
 	SchedStore
+	SubscriptionStore
 
 	SyncStore
 
@@ -157,6 +158,10 @@ type DAVStore interface {
 	// when the name could not be its app id (another user's item has that
 	// app id).
 	SetDAVName(ctx context.Context, itemID int64, name string) error
+	// PutDAVItem is what a client's PUT writes, all at once: PutItem, then
+	// PutDAVObject of the stored version with data and, unless name is "",
+	// SetDAVName. When the item is unchanged the object is still stored.
+	PutDAVItem(ctx context.Context, it *Item, cond Precondition, name string, data []byte) (stored *Item, changed bool, err error)
 	// DAVNames returns the names SetDAVName gave to a user's items of the
 	// given kinds, tombstones included, by item id.
 	DAVNames(ctx context.Context, tenantID, ownerID int64, kinds []Kind) (map[int64]string, error)

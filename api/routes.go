@@ -51,6 +51,9 @@ func (s *Server) registerRoutes() {
 			response: doc.item, handle: s.getItem(k)})
 		s.add(route{method: "DELETE", pattern: coll + "/{appId}", headers: []param{ifMatch}, status: http.StatusNoContent,
 			summary: "Delete a " + string(k) + " (it stays in the change feed as a deletion).", handle: s.deleteItem(k)})
+		s.add(route{method: "GET", pattern: coll + "/{appId}/links", summary: "Where the " + string(k) + " lives in the user's groupware: per account its remote id, " +
+			"when it was last in step, its pending write or error, and a link that opens it there (Outlook on the web) when the groupware tells one.",
+			response: itemLinksBody{}, handle: s.itemLinks(k)})
 	}
 
 	s.add(route{method: "GET", pattern: "/v1/changes", summary: "The tenant's change feed after a cursor, oldest first: one entry per change; an entry carries the item when it is the item's newest change.",

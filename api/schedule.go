@@ -134,6 +134,10 @@ type pairStatus struct {
 	FailedAttempts   int               `json:"failedAttempts,omitempty"`
 	PendingDecisions int               `json:"pendingDecisions"` // held deletions waiting for a decision
 	ItemsInScope     int               `json:"itemsInScope"`     // items linked on both sides
+	// NotifiedUntil is when the groupware's promise to notify tidbro of
+	// changes runs out (it is renewed well before); absent when the pair
+	// is polled only.
+	NotifiedUntil *time.Time `json:"notifiedUntil,omitempty"`
 }
 
 // userStatus tells what synchronisation does for a user: per account and
@@ -197,6 +201,12 @@ func (s *Server) pairStatus(ctx context.Context, p *tidbro.Pair) (pairStatus, er
 			st.LastError = run.Error
 		}
 	}
+	// Runs that found nothing to do are not recorded; the pair's lastRun
+	// tells of the latest.
+	if !p.LastRun.IsZero() && (st.LastRun == nil || p.LastRun.After(*st.LastRun)) {
+		t := p.LastRun.UTC()
+		st.LastRun, st.LastStatus, st.LastCounts, st.LastError = &t, tidbro.RunOK, &tidbro.RunCounts{}, ""
+	}
 	sch, err := s.store.Schedule(ctx, p.ID)
 	if err != nil && tidbro.ErrorCode(err) != tidbro.ENOTFOUND {
 		return st, err
@@ -215,6 +225,15 @@ func (s *Server) pairStatus(ctx context.Context, p *tidbro.Pair) (pairStatus, er
 	}
 	if st.ItemsInScope, err = s.store.CountLinks(ctx, p.ID); err != nil {
 		return st, err
+	}
+	sub, err := s.store.Subscription(ctx, p.ID)
+	switch {
+	case tidbro.ErrorCode(err) == tidbro.ENOTFOUND:
+	case err != nil:
+		return st, err
+	case sub.Expires.After(time.Now()):
+		until := sub.Expires.UTC()
+		st.NotifiedUntil = &until
 	}
 	return st, nil
 }

@@ -39,19 +39,29 @@ func (q *request) refuse(msg string) {
 // item finds the live item of the user's a resource names: by the name a
 // client gave it, else by its app id.
 func (q *request) item(res resource) (*tidbro.Item, error) {
-	it, err := q.s.store.DAVItemByName(q.ctx, q.user.TenantID, q.user.ID, res.coll.kinds, res.name)
+	it, _, err := q.lookup(res)
+	return it, err
+}
+
+// lookup is item; when the resource names no item of the user, free tells
+// whether its name is an app id no live item has, which a new item can take.
+func (q *request) lookup(res resource) (it *tidbro.Item, free bool, err error) {
+	it, err = q.s.store.DAVItemByName(q.ctx, q.user.TenantID, q.user.ID, res.coll.kinds, res.name)
 	if err == nil || tidbro.ErrorCode(err) != tidbro.ENOTFOUND {
-		return it, err
+		return it, false, err
 	}
 	kind, appID, ok := parseObject(res.coll, res.name)
 	if !ok {
-		return nil, nil
+		return nil, false, nil
 	}
 	it, err = q.s.store.Item(q.ctx, q.user.TenantID, kind, appID)
-	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND || err == nil && it.OwnerID != q.user.ID {
-		return nil, nil // another user's item is as good as absent
+	switch {
+	case tidbro.ErrorCode(err) == tidbro.ENOTFOUND:
+		return nil, true, nil
+	case err == nil && it.OwnerID != q.user.ID:
+		return nil, false, nil // another user's item is as good as absent
 	}
-	return it, err
+	return it, false, err
 }
 
 // get serves an item's representation; a collection answers with a line
@@ -115,7 +125,7 @@ func (q *request) put(res resource) error {
 		return nil
 	}
 	c := res.coll
-	old, err := q.item(res)
+	old, free, err := q.lookup(res)
 	if err != nil {
 		return err
 	}
@@ -131,14 +141,8 @@ func (q *request) put(res resource) error {
 		case ok && k == tidbro.KindJob:
 			q.refuse(q.refusal(c, &tidbro.Item{Kind: k}, false))
 			return nil
-		case ok:
-			_, err := q.s.store.Item(q.ctx, q.user.TenantID, k, id)
-			switch {
-			case tidbro.ErrorCode(err) == tidbro.ENOTFOUND:
-				appID = id
-			case err != nil:
-				return err
-			}
+		case ok && free:
+			appID = id
 		}
 		if appID == "" {
 			appID, named = "dav-"+strings.ToLower(rand.Text()), true
@@ -198,21 +202,17 @@ func (q *request) put(res resource) error {
 		davError(q.w, http.StatusForbidden, name(nsCalDAV, "valid-calendar-data"), "The item is not valid: "+tidbro.ErrorMessage(err))
 		return nil
 	}
-	stored, _, err := q.s.store.PutItem(q.ctx, it, cond)
+	davName := ""
+	if named {
+		davName = res.name
+	}
+	// The client's own bytes are what it gets back, so the tag is strong.
+	stored, _, err := q.s.store.PutDAVItem(q.ctx, it, cond, davName, data)
 	if tidbro.ErrorCode(err) == tidbro.EPRECONDITION {
 		http.Error(q.w, "the item changed meanwhile", http.StatusPreconditionFailed)
 		return nil
 	}
 	if err != nil {
-		return err
-	}
-	if named {
-		if err := q.s.store.SetDAVName(q.ctx, stored.ID, res.name); err != nil {
-			return err
-		}
-	}
-	// The client's own bytes are what it gets back, so the tag is strong.
-	if err := q.s.store.PutDAVObject(q.ctx, stored.ID, stored.Version, data); err != nil {
 		return err
 	}
 	q.w.Header().Set("ETag", etag(stored))

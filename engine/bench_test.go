@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tidbro/tidbro"
+	"github.com/tidbro/tidbro/memremote"
 )
 
 // BenchmarkPlan100k plans a pair of 100,000 linked events of which 1% changed
@@ -39,4 +40,26 @@ func BenchmarkPlan100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/item")
+}
+
+// BenchmarkFirstRun measures the engine's own cost per item of a pair's
+// first run (1,000 app events to an empty in-memory remote, store
+// included, no network): the client-side CPU the harness's initial sync
+// reports, without the protocol.
+//
+//	go test ./engine -run XXX -bench FirstRun -benchtime 5x -cpuprofile /tmp/cpu.out
+func BenchmarkFirstRun(b *testing.B) {
+	const n = 1000
+	for range b.N {
+		b.StopTimer()
+		h := newHarness(b, tidbro.DefaultPolicy(), memremote.Options{}, "alice")
+		for i := range n {
+			h.put("alice", fmt.Sprintf("E%d", i), tidbro.KindEvent, event(fmt.Sprintf("Visit %d", i), h.now.Add(time.Duration(i)*time.Hour)))
+		}
+		b.StartTimer()
+		if res := h.sync("alice", Options{}); res.Run.Counts.Remote.Created != n {
+			b.Fatalf("created %d, want %d", res.Run.Counts.Remote.Created, n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/n, "µs/item")
 }

@@ -26,6 +26,10 @@ type Engine struct {
 	Now      func() time.Time
 	// Progress, when set, hears how far a run's execution is.
 	Progress func(pairID int64, done, total int)
+	// Notify, when its NotificationURL is set, is where remotes that can
+	// notify of changes send them: pairs on such remotes keep a
+	// subscription (its Secret is made per subscription).
+	Notify tidbro.SubscriptionRequest
 }
 
 // Options select the kind of run.
@@ -76,11 +80,6 @@ func (e *Engine) RunPair(ctx context.Context, pairID int64, o Options) (*Result,
 		return nil, fmt.Errorf("pair %d: account: %w", pairID, err)
 	}
 	run := &tidbro.Run{PairID: p.ID, UserID: p.UserID, Full: o.Full, DryRun: o.DryRun, Started: e.now(), Status: tidbro.RunRunning}
-	if !o.DryRun {
-		if err := e.Store.StartRun(ctx, run); err != nil {
-			return nil, fmt.Errorf("pair %d: %w", pairID, err)
-		}
-	}
 	orig := *p
 	res, err := e.run(ctx, p, acc, run, o)
 	if res == nil {
@@ -101,7 +100,15 @@ func (e *Engine) RunPair(ctx context.Context, pairID int64, o Options) (*Result,
 	p.LastRun, p.LastError = run.Finished, run.Error
 	// The run's own context may be cancelled; its record must still land.
 	bg := context.WithoutCancel(ctx)
-	if ferr := e.Store.FinishRun(bg, run); ferr != nil {
+	quiet := err == nil && run.Status == tidbro.RunOK && len(res.Actions) == 0
+	var ferr error
+	switch {
+	case run.ID != 0:
+		ferr = e.Store.FinishRun(bg, run)
+	case !quiet:
+		ferr = e.Store.StartRun(bg, run) // recorded whole, at its end
+	}
+	if ferr != nil {
 		err = errors.Join(err, ferr)
 	}
 	if err != nil || run.Status == tidbro.RunStopped {
@@ -153,6 +160,9 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 		run.Status, run.Error = tidbro.RunStopped, plan.Stop
 		e.log().Warn("mass-deletion guard stopped a run", "pair", p.ID, "reason", plan.Stop)
 		if !o.DryRun {
+			if err := e.recordRun(ctx, run); err != nil {
+				return res, err
+			}
 			err := e.Store.AddAudit(ctx, []tidbro.AuditEntry{{TenantID: p.TenantID, UserID: p.UserID, PairID: p.ID, RunID: run.ID,
 				At: e.now(), Action: "stop", Kind: p.Kind, Rule: plan.Stop}})
 			return res, err
@@ -164,6 +174,11 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 			count(&run.Counts, a, a.Err)
 		}
 		return res, nil
+	}
+	if len(plan.Actions) > 0 || len(g.fetchErrs) > 0 {
+		if err := e.recordRun(ctx, run); err != nil {
+			return res, err
+		}
 	}
 	res.Errors = x.execute(ctx, plan.Actions, g.fetchErrs)
 	if err := ctx.Err(); err != nil {
@@ -192,11 +207,23 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	if err := e.Store.SavePairState(ctx, p); err != nil {
 		return res, err
 	}
+	e.keepSubscribed(ctx, p, remote)
 	// Only once the covering token is saved may the marks go.
 	if covered && (g.unconfirmed || x.created.Load() > 0) {
 		return res, e.Store.ConfirmCreated(ctx, p.ID)
 	}
 	return res, nil
+}
+
+// recordRun records a run before its first write or audit entry (they
+// name it). A run that finds nothing to do is never recorded: the pair's
+// lastRun tells when it looked, and a pair polled every few minutes does
+// not fill the store with hundreds of empty runs a day.
+func (e *Engine) recordRun(ctx context.Context, run *tidbro.Run) error {
+	if run.ID != 0 {
+		return nil
+	}
+	return e.Store.StartRun(ctx, run)
 }
 
 // tokenAfterOwnWrites moves the remote token past this run's own writes

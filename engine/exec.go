@@ -152,7 +152,7 @@ func (x *executor) apply(ctx context.Context, a *Action) error {
 		return x.deleteApp(ctx, a)
 	case Relink:
 		en := a.Entry
-		return x.linked(ctx, x.link(en, en.App.Origin), en.App, tidbro.RemoteRef{ID: en.Remote.ID, ETag: en.Remote.ETag}, en.Remote.Item(en.Remote.Kind))
+		return x.linked(ctx, x.link(en, en.App.Origin), en.App, refOf(en.Remote), en.Remote.Item(en.Remote.Kind))
 	case Unlink:
 		if err := x.e.Store.DeleteLink(ctx, x.p.ID, a.itemID()); err != nil {
 			return err
@@ -364,7 +364,7 @@ func (x *executor) writeApp(ctx context.Context, a *Action, link bool) (*tidbro.
 	if en.Link == nil {
 		en.Link = &tidbro.Link{PairID: x.p.ID, ItemID: stored.ID, Origin: origin}
 	}
-	return stored, x.linked(ctx, en.Link, stored, tidbro.RemoteRef{ID: en.Remote.ID, ETag: en.Remote.ETag}, en.Remote.Item(en.Remote.Kind))
+	return stored, x.linked(ctx, en.Link, stored, refOf(en.Remote), en.Remote.Item(en.Remote.Kind))
 }
 
 func (x *executor) deleteApp(ctx context.Context, a *Action) error {
@@ -394,6 +394,10 @@ func (x *executor) hold(ctx context.Context, a *Action) error {
 	return x.e.Store.PutHold(ctx, h)
 }
 
+func refOf(r *tidbro.RemoteItem) tidbro.RemoteRef {
+	return tidbro.RemoteRef{ID: r.ID, ETag: r.ETag, WebLink: r.WebLink}
+}
+
 // linked records that app item and remote ref now hold the same thing;
 // agreed is that content as the remote holds it (the base for merges).
 func (x *executor) linked(ctx context.Context, l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item) error {
@@ -407,6 +411,9 @@ func (x *executor) linkedAs(ctx context.Context, l *tidbro.Link, app *tidbro.Ite
 		return err
 	}
 	l.RemoteID, l.RemoteETag = ref.ID, ref.ETag
+	if ref.WebLink != "" {
+		l.WebLink = ref.WebLink
+	}
 	l.AppVersion, l.AppHash = app.Version, app.Hash
 	l.RemoteHash, l.Base = viewHash(agreed), base
 	l.SpanFrom, l.SpanTo, _ = app.Span()

@@ -151,6 +151,10 @@ func (g *gather) resumeCreates(ctx context.Context) {
 		if en.Link == nil || en.Link.Pending != tidbro.PendingCreate || en.App == nil {
 			continue
 		}
+		if err := g.e.recordRun(ctx, g.resume.run); err != nil {
+			g.in.DeferImports = true // the store fails: the run's writes will too
+			return
+		}
 		if en.AppGone {
 			// Only learn the id, so the remote's listing joins the link; the
 			// planner then undoes the create.

@@ -85,6 +85,10 @@ type request struct {
 	Path    string
 	Body    any
 	Headers map[string]string
+	// Unsafe: sent again after a 5xx or a lost answer, it may be done twice
+	// (a POST without transactionId). Such a request is not retried then;
+	// the engine's recorded intent finds what it made on the next run.
+	Unsafe bool
 }
 
 // do sends r for mailbox (a user id) and decodes a 2xx answer into out
@@ -114,8 +118,8 @@ func (c *Client) send(ctx context.Context, mailbox string, r request, body []byt
 		}
 		status, hdr, b, err := c.once(ctx, box, r, body, slots)
 		switch {
-		case err != nil && !tidbro.Transient(err):
-			return 0, err // refused credentials, a bad URL, a cancelled run
+		case err != nil && (!tidbro.Transient(err) || r.Unsafe):
+			return 0, err // refused credentials, a bad URL, a cancelled run; or an unsafe request that may have arrived
 		case err != nil:
 			last = err
 			if sleepCtx(ctx, backoff(attempt)) != nil {
@@ -134,6 +138,8 @@ func (c *Client) send(ctx context.Context, mailbox string, r request, body []byt
 			refreshed = true
 			attempt--
 			continue
+		case status >= 500 && r.Unsafe:
+			return status, graphError(r, status, b)
 		case status == http.StatusTooManyRequests || status >= 500:
 			wait := retryAfter(hdr)
 			if wait == 0 {
@@ -337,8 +343,10 @@ func (c *Client) batch(ctx context.Context, mailbox string, reqs []request) ([]b
 		for start := 0; start < len(todo); start += maxBatch {
 			chunk := todo[start:min(start+maxBatch, len(todo))]
 			parts := make([]batchPart, len(chunk))
+			unsafe := false
 			for j, i := range chunk {
 				r := reqs[i]
+				unsafe = unsafe || r.Unsafe
 				p := batchPart{ID: strconv.Itoa(i), Method: r.Method, URL: r.Path, Headers: map[string]string{}}
 				for k, v := range r.Headers {
 					p.Headers[k] = v
@@ -357,7 +365,7 @@ func (c *Client) batch(ctx context.Context, mailbox string, reqs []request) ([]b
 			var res struct {
 				Responses []batchAnswer `json:"responses"`
 			}
-			if _, err := c.send(ctx, mailbox, request{Method: http.MethodPost, Path: "/$batch"}, body, mailboxConcurrency, &res); err != nil {
+			if _, err := c.send(ctx, mailbox, request{Method: http.MethodPost, Path: "/$batch", Unsafe: unsafe}, body, mailboxConcurrency, &res); err != nil {
 				return nil, err
 			}
 			got := map[string]batchAnswer{}
@@ -370,7 +378,8 @@ func (c *Client) batch(ctx context.Context, mailbox string, reqs []request) ([]b
 				if !ok {
 					a = batchAnswer{Status: http.StatusBadGateway}
 				}
-				if (a.Status == http.StatusTooManyRequests || a.Status >= 500) && attempt < maxAttempts {
+				// A throttled part was not done; a failed unsafe one may have been.
+				if (a.Status == http.StatusTooManyRequests || a.Status >= 500 && !reqs[i].Unsafe) && attempt < maxAttempts {
 					again = append(again, i)
 					wait = max(wait, retryAfter(headerOf(a.Headers)))
 					continue

@@ -149,3 +149,36 @@ func TestCredentialsAndMailboxes(t *testing.T) {
 		t.Errorf("a wrong secret: %v, want unauthorized", err)
 	}
 }
+
+// A request that may not be repeated (a POST without transactionId) is not
+// retried after a 5xx, in a batch or not: the failure goes to the engine,
+// whose recorded intent finds what it made. A 429 was not done, so it is
+// retried.
+func TestUnsafeNotRetried(t *testing.T) {
+	f := newFake(t)
+	ctx := t.Context()
+	folder := "/users/" + f.user + "/contactFolders/contacts/contacts"
+	post := func(name string) request {
+		return request{Method: http.MethodPost, Path: folder, Body: map[string]any{"givenName": name}, Unsafe: true}
+	}
+	f.srv.FailNext(f.user, 1, http.StatusServiceUnavailable)
+	before := f.srv.Requests(f.user)
+	if _, err := f.client.do(ctx, f.user, post("Ada"), nil); !tidbro.Transient(err) {
+		t.Fatalf("unsafe POST after a 503: %v, want a transient error", err)
+	}
+	if n := f.srv.Requests(f.user) - before; n != 1 {
+		t.Errorf("unsafe POST sent %d times, want once", n)
+	}
+	f.srv.FailNext(f.user, 1, http.StatusServiceUnavailable)
+	as, err := f.client.batch(ctx, f.user, []request{post("Grace")})
+	if err != nil || as[0].answer(post("Grace"), nil) == nil {
+		t.Fatalf("unsafe batch part after a 503: %v, %+v; want its 503", err, as)
+	}
+	f.srv.Throttle(f.user, 1, 50*time.Millisecond)
+	if _, err := f.client.do(ctx, f.user, post("Edsger"), nil); err != nil {
+		t.Fatalf("unsafe POST after a 429: %v", err)
+	}
+	if got := len(f.srv.Contacts(f.user)); got != 1 {
+		t.Errorf("%d contacts, want 1 (the one after the 429)", got)
+	}
+}

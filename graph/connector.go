@@ -91,14 +91,12 @@ func (c *Connector) client(s *Settings) *Client {
 	return cl
 }
 
-// Connect binds a pair on its first run (the user's mailbox and default
-// calendar) and opens it (engine.Connector).
+// Connect binds a pair on its first run (the user's mailbox and its
+// default calendar, contact folder or To Do list) and opens it
+// (engine.Connector).
 func (c *Connector) Connect(ctx context.Context, acc *tidbro.Account, p *tidbro.Pair, _ bool) (tidbro.Remote, error) {
 	if acc.Kind != tidbro.AccountGraph {
 		return nil, tidbro.Errorf(tidbro.EINVALID, "a %s account is not a Graph account", acc.Kind)
-	}
-	if p.Kind != tidbro.KindEvent {
-		return nil, tidbro.Errorf(tidbro.EINVALID, "Microsoft To Do tasks and Outlook contacts are not synchronised yet: remove %s from the account's policy kinds", p.Kind.Plural())
 	}
 	s, err := c.Settings(ctx, acc.TenantID)
 	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND {
@@ -108,6 +106,18 @@ func (c *Connector) Connect(ctx context.Context, acc *tidbro.Account, p *tidbro.
 		return nil, err
 	}
 	cl := c.client(s)
+	var bind func(ctx context.Context, mailbox string) (userID, collID, name string, err error)
+	var open func(userID, collID string) tidbro.Remote
+	switch p.Kind {
+	case tidbro.KindEvent:
+		bind, open = cl.bind, func(u, id string) tidbro.Remote { return NewCalendar(cl, u, id) }
+	case tidbro.KindContact:
+		bind, open = cl.bindContacts, func(u, id string) tidbro.Remote { return NewContactFolder(cl, u, id) }
+	case tidbro.KindTask:
+		bind, open = cl.bindTaskList, func(u, id string) tidbro.Remote { return NewTaskList(cl, u, id) }
+	default:
+		return nil, tidbro.Errorf(tidbro.EINVALID, "a Graph pair holds events, tasks or contacts, not %s", p.Kind.Plural())
+	}
 	if p.RemoteID == "" {
 		u, err := c.User(ctx, acc)
 		if err != nil {
@@ -117,36 +127,30 @@ func (c *Connector) Connect(ctx context.Context, acc *tidbro.Account, p *tidbro.
 		if mailbox == "" {
 			return nil, &tidbro.Error{Code: tidbro.ENOTFOUND, Field: "mailbox", Message: fmt.Sprintf("user %q has no mailbox to map to: give the account a username or the user an e-mail address", u.Username)}
 		}
-		id, calID, name, err := cl.bind(ctx, mailbox)
+		id, collID, name, err := bind(ctx, mailbox)
 		if err != nil {
 			return nil, err
 		}
-		p.RemoteID, p.RemoteName = id+"/"+calID, name
+		p.RemoteID, p.RemoteName = id+"/"+collID, name
 	}
-	user, calID, ok := strings.Cut(p.RemoteID, "/")
+	user, collID, ok := strings.Cut(p.RemoteID, "/")
 	if !ok {
-		return nil, tidbro.Errorf(tidbro.EINVALID, "pair %d is bound to %q, not a Graph calendar", p.ID, p.RemoteID)
+		return nil, tidbro.Errorf(tidbro.EINVALID, "pair %d is bound to %q, not a Graph %s collection", p.ID, p.RemoteID, p.Kind)
 	}
-	return NewCalendar(cl, user, calID), nil
+	return open(user, collID), nil
 }
 
 // bind finds a mailbox's user id and default calendar.
 func (c *Client) bind(ctx context.Context, mailbox string) (userID, calendarID, name string, err error) {
-	var u struct {
-		ID string `json:"id"`
-	}
-	if _, err := c.do(ctx, mailbox, request{Method: http.MethodGet, Path: "/users/" + url.PathEscape(mailbox) + "?$select=id"}, &u); err != nil {
-		if tidbro.ErrorCode(err) == tidbro.ENOTFOUND {
-			return "", "", "", &tidbro.Error{Code: tidbro.ENOTFOUND, Field: "mailbox", Message: fmt.Sprintf("no user %q in the directory", mailbox)}
-		}
+	if userID, err = c.userID(ctx, mailbox); err != nil {
 		return "", "", "", err
 	}
 	var cal struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	}
-	if _, err := c.do(ctx, u.ID, request{Method: http.MethodGet, Path: "/users/" + url.PathEscape(u.ID) + "/calendar?$select=id,name"}, &cal); err != nil {
+	if _, err := c.do(ctx, userID, request{Method: http.MethodGet, Path: "/users/" + url.PathEscape(userID) + "/calendar?$select=id,name"}, &cal); err != nil {
 		return "", "", "", err
 	}
-	return u.ID, cal.ID, cal.Name, nil
+	return userID, cal.ID, cal.Name, nil
 }

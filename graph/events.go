@@ -32,14 +32,22 @@ type Calendar struct {
 	user     string // the mailbox: a user id
 	calendar string // a calendar id; "" for the default calendar
 	now      func() time.Time
+	// Outlook notifies of changes to all of a mailbox's events, not to one
+	// calendar's: a change in another calendar costs a run that finds
+	// nothing.
+	subscriptions
 }
 
 // NewCalendar binds to a user's calendar (calendarID "" for the default).
 func NewCalendar(c *Client, userID, calendarID string) *Calendar {
-	return &Calendar{c: c, user: userID, calendar: calendarID, now: time.Now}
+	return &Calendar{c: c, user: userID, calendar: calendarID, now: time.Now,
+		subscriptions: subscriptions{c: c, user: userID, resource: "users/" + userID + "/events", now: time.Now}}
 }
 
-var _ tidbro.Remote = (*Calendar)(nil)
+var (
+	_ tidbro.Remote     = (*Calendar)(nil)
+	_ tidbro.Subscriber = (*Calendar)(nil)
+)
 
 func (cal *Calendar) Capabilities() tidbro.Capabilities {
 	return tidbro.Capabilities{SyncTokens: true, ServerIDs: true, Private: true, Kinds: []tidbro.Kind{tidbro.KindEvent, tidbro.KindJob},
@@ -281,7 +289,7 @@ func (cal *Calendar) item(e *event, raw []byte) (*tidbro.RemoteItem, error) {
 		return nil, err
 	}
 	modified, _ := time.Parse(time.RFC3339Nano, e.LastModified)
-	return &tidbro.RemoteItem{ID: e.ID, ETag: e.ETag, Kind: tidbro.KindEvent, Modified: modified, Event: ev, Raw: raw}, nil
+	return &tidbro.RemoteItem{ID: e.ID, ETag: e.ETag, Kind: tidbro.KindEvent, Modified: modified, Event: ev, WebLink: e.WebLink, Raw: raw}, nil
 }
 
 // transactionID derives Graph's idempotency key from tidbro's, in the GUID
@@ -319,7 +327,7 @@ func (cal *Calendar) Create(ctx context.Context, key string, it *tidbro.RemoteIt
 	if err := a.answer(r, &created); err != nil {
 		return tidbro.RemoteRef{}, err
 	}
-	ref := tidbro.RemoteRef{ID: created.ID, ETag: created.ETag}
+	ref := tidbro.RemoteRef{ID: created.ID, ETag: created.ETag, WebLink: created.WebLink}
 	if ev.RRule == "" || len(ev.Overrides) == 0 && len(ev.ExDates) == 0 {
 		return ref, nil
 	}
@@ -334,7 +342,7 @@ func (cal *Calendar) Create(ctx context.Context, key string, it *tidbro.RemoteIt
 		return tidbro.RemoteRef{}, fmt.Errorf("the series %s is created, its exceptions not yet: %w", created.ID, err)
 	}
 	if !written {
-		return tidbro.RemoteRef{ID: created.ID, ETag: items[0].ETag}, nil
+		return tidbro.RemoteRef{ID: created.ID, ETag: items[0].ETag, WebLink: items[0].WebLink}, nil
 	}
 	return cal.ref(ctx, created.ID)
 }
@@ -359,10 +367,10 @@ func (cal *Calendar) Find(ctx context.Context, key string) (tidbro.RemoteRef, bo
 // ref reads an event's current etag.
 func (cal *Calendar) ref(ctx context.Context, id string) (tidbro.RemoteRef, error) {
 	var e event
-	if _, err := cal.c.do(ctx, cal.user, request{Method: http.MethodGet, Path: cal.eventPath(id) + "?$select=id"}, &e); err != nil {
+	if _, err := cal.c.do(ctx, cal.user, request{Method: http.MethodGet, Path: cal.eventPath(id) + "?$select=id,webLink"}, &e); err != nil {
 		return tidbro.RemoteRef{}, err
 	}
-	return tidbro.RemoteRef{ID: e.ID, ETag: e.ETag}, nil
+	return tidbro.RemoteRef{ID: e.ID, ETag: e.ETag, WebLink: e.WebLink}, nil
 }
 
 // Update patches what changed since the remote's own version (it.Raw), if

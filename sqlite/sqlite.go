@@ -30,6 +30,12 @@ var migrations embed.FS
 // positions durable across a power loss, as PostgreSQL does by default.
 const params = "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=1&_synchronous=FULL&_txlock=immediate"
 
+// maxConns bounds the pool, and as many connections are kept idle: opening
+// one reads the schema and every statement is prepared again on it, which
+// costs more than most queries, so a pool that closes connections after a
+// burst (database/sql keeps 2 by default) spends its time reopening them.
+const maxConns = 16
+
 // Open opens (creating if needed) the database file at path and its parent
 // directory, brings its schema up to date and returns the store.
 func Open(ctx context.Context, path string, sealer tidbro.Sealer) (*sqlstore.Store, error) {
@@ -45,6 +51,8 @@ func Open(ctx context.Context, path string, sealer tidbro.Sealer) (*sqlstore.Sto
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	if err := setup(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

@@ -2,9 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tidbro/tidbro"
 )
@@ -24,44 +26,40 @@ func (s *Store) PutAccount(ctx context.Context, a *tidbro.Account) (created bool
 			return false, err
 		}
 	}
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer done()
-	// Locking the user's row orders this after a concurrent DeleteUser
-	// (which then finds no live user) or before it (which then deletes
-	// this account too).
-	var tenantID int64
-	err = s.queryRow(ctx, tx, `SELECT tenant_id FROM users WHERE id = ? AND deleted = FALSE`+s.d.ForUpdate, a.UserID).Scan(&tenantID)
-	if isNoRows(err) {
-		return false, tidbro.Errorf(tidbro.ENOTFOUND, "no user %d", a.UserID)
-	}
-	if err != nil {
-		return false, err
-	}
-	t := now()
-	var id, createdAt int64
-	err = s.queryRow(ctx, tx, `SELECT id, created FROM accounts WHERE user_id = ? AND name = ?`, a.UserID, a.Name).Scan(&id, &createdAt)
-	switch {
-	case isNoRows(err):
-		created, createdAt = true, micros(t)
-		err = s.queryRow(ctx, tx, `INSERT INTO accounts (tenant_id, user_id, name, kind, url, username, secret, policy, created, updated)
+	var t time.Time
+	var tenantID, id, createdAt int64
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Locking the user's row orders this after a concurrent DeleteUser
+		// (which then finds no live user) or before it (which then deletes
+		// this account too).
+		err := s.queryRow(ctx, tx, `SELECT tenant_id FROM users WHERE id = ? AND deleted = FALSE`+s.d.ForUpdate, a.UserID).Scan(&tenantID)
+		if isNoRows(err) {
+			return tidbro.Errorf(tidbro.ENOTFOUND, "no user %d", a.UserID)
+		}
+		if err != nil {
+			return err
+		}
+		t = now()
+		err = s.queryRow(ctx, tx, `SELECT id, created FROM accounts WHERE user_id = ? AND name = ?`, a.UserID, a.Name).Scan(&id, &createdAt)
+		switch {
+		case isNoRows(err):
+			created, createdAt = true, micros(t)
+			return s.queryRow(ctx, tx, `INSERT INTO accounts (tenant_id, user_id, name, kind, url, username, secret, policy, created, updated)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			tenantID, a.UserID, a.Name, a.Kind, a.URL, a.Username, secret, string(policy), createdAt, micros(t)).Scan(&id)
-	case err != nil:
-	case secret == nil:
-		// An empty password keeps the stored one.
-		_, err = s.exec(ctx, tx, `UPDATE accounts SET kind = ?, url = ?, username = ?, policy = ?, updated = ? WHERE id = ?`,
-			a.Kind, a.URL, a.Username, string(policy), micros(t), id)
-	default:
-		_, err = s.exec(ctx, tx, `UPDATE accounts SET kind = ?, url = ?, username = ?, secret = ?, policy = ?, updated = ? WHERE id = ?`,
-			a.Kind, a.URL, a.Username, secret, string(policy), micros(t), id)
-	}
+				tenantID, a.UserID, a.Name, a.Kind, a.URL, a.Username, secret, string(policy), createdAt, micros(t)).Scan(&id)
+		case err != nil:
+			return err
+		case secret == nil:
+			// An empty password keeps the stored one.
+			_, err = s.exec(ctx, tx, `UPDATE accounts SET kind = ?, url = ?, username = ?, policy = ?, updated = ? WHERE id = ?`,
+				a.Kind, a.URL, a.Username, string(policy), micros(t), id)
+		default:
+			_, err = s.exec(ctx, tx, `UPDATE accounts SET kind = ?, url = ?, username = ?, secret = ?, policy = ?, updated = ? WHERE id = ?`,
+				a.Kind, a.URL, a.Username, secret, string(policy), micros(t), id)
+		}
+		return err
+	})
 	if err != nil {
-		return false, err
-	}
-	if err := tx.Commit(); err != nil {
 		return false, err
 	}
 	a.ID, a.TenantID, a.Created, a.Updated = id, tenantID, fromMicros(createdAt), t
@@ -146,7 +144,7 @@ func (s *Store) Accounts(ctx context.Context, userID int64) ([]*tidbro.Account, 
 }
 
 func (s *Store) DeleteAccount(ctx context.Context, userID int64, name string) error {
-	res, err := s.exec(ctx, s.db, `DELETE FROM accounts WHERE user_id = ? AND name = ?`, userID, name)
+	res, err := s.execWrite(ctx, `DELETE FROM accounts WHERE user_id = ? AND name = ?`, userID, name)
 	if err != nil {
 		return wrap(err, "delete account %q", name)
 	}

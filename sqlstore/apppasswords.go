@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/tidbro/tidbro"
 )
@@ -15,32 +16,28 @@ func (s *Store) CreateAppPassword(ctx context.Context, tenantID, userID int64, n
 		return nil, tidbro.Invalid("hash", "an app password needs the hash of its secret")
 	}
 	defer func() { err = wrap(err, "create app password %q", name) }()
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	var id int64
-	err = s.queryRow(ctx, tx, `SELECT id FROM users WHERE id = ? AND tenant_id = ? AND deleted = FALSE`+s.d.ForUpdate,
-		userID, tenantID).Scan(&id)
-	if isNoRows(err) {
-		return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no user %d", userID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	p = &tidbro.AppPassword{TenantID: tenantID, UserID: userID, Name: name, Created: now()}
-	// ON CONFLICT DO NOTHING tells a duplicate apart without decoding
-	// driver-specific errors, and leaves PostgreSQL's transaction usable.
-	err = s.queryRow(ctx, tx, `INSERT INTO app_passwords (tenant_id, user_id, name, hash, created) VALUES (?, ?, ?, ?, ?)
+	p = &tidbro.AppPassword{TenantID: tenantID, UserID: userID, Name: name}
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var id int64
+		err := s.queryRow(ctx, tx, `SELECT id FROM users WHERE id = ? AND tenant_id = ? AND deleted = FALSE`+s.d.ForUpdate,
+			userID, tenantID).Scan(&id)
+		if isNoRows(err) {
+			return tidbro.Errorf(tidbro.ENOTFOUND, "no user %d", userID)
+		}
+		if err != nil {
+			return err
+		}
+		p.Created = now()
+		// ON CONFLICT DO NOTHING tells a duplicate apart without decoding
+		// driver-specific errors, and leaves PostgreSQL's transaction usable.
+		err = s.queryRow(ctx, tx, `INSERT INTO app_passwords (tenant_id, user_id, name, hash, created) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (hash) DO NOTHING RETURNING id`, tenantID, userID, name, secretHash, micros(p.Created)).Scan(&p.ID)
-	if isNoRows(err) {
-		return nil, tidbro.Errorf(tidbro.ECONFLICT, "an app password with this secret exists")
-	}
+		if isNoRows(err) {
+			return tidbro.Errorf(tidbro.ECONFLICT, "an app password with this secret exists")
+		}
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -80,7 +77,7 @@ WHERE p.tenant_id = ? AND p.user_id = ? ORDER BY p.id`, tenantID, userID)
 }
 
 func (s *Store) RevokeAppPassword(ctx context.Context, tenantID, userID, id int64) error {
-	res, err := s.exec(ctx, s.db, `DELETE FROM app_passwords WHERE id = ? AND tenant_id = ? AND user_id = ?`, id, tenantID, userID)
+	res, err := s.execWrite(ctx, `DELETE FROM app_passwords WHERE id = ? AND tenant_id = ? AND user_id = ?`, id, tenantID, userID)
 	if err != nil {
 		return wrap(err, "revoke app password %d", id)
 	}

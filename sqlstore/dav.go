@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 
@@ -31,16 +32,51 @@ func (s *Store) PutDAVObject(ctx context.Context, itemID, version int64, data []
 	if version <= 0 {
 		return tidbro.Invalid("version", "a DAV object is of an item version (1 or more), not %d", version)
 	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.putDAVObject(ctx, tx, itemID, version, data)
+	})
+}
+
+func (s *Store) putDAVObject(ctx context.Context, tx *sql.Tx, itemID, version int64, data []byte) error {
 	if data == nil {
 		data = []byte{}
 	}
-	_, err := s.exec(ctx, s.db, `INSERT INTO dav_objects (item_id, version, data) VALUES (?, ?, ?)
+	_, err := s.exec(ctx, tx, `INSERT INTO dav_objects (item_id, version, data) VALUES (?, ?, ?)
 ON CONFLICT (item_id) DO UPDATE SET version = excluded.version, data = excluded.data
 WHERE dav_objects.version <= excluded.version`, itemID, version, data)
 	if _, foreignKey := violation(err); foreignKey {
 		return tidbro.Errorf(tidbro.ENOTFOUND, "no item %d", itemID)
 	}
 	return wrap(err, "put DAV object of item %d", itemID)
+}
+
+// PutDAVItem writes the item, its name and its object in one transaction,
+// so that a client's PUT costs one commit. When the item is unchanged its
+// write is rolled back, to give its feed position back, and the name and
+// object follow in a transaction of their own.
+func (s *Store) PutDAVItem(ctx context.Context, it *tidbro.Item, cond tidbro.Precondition, name string, data []byte) (stored *tidbro.Item, changed bool, err error) {
+	if name != "" {
+		if err := validDAVName(name); err != nil {
+			return nil, false, err
+		}
+	}
+	putDAV := func(ctx context.Context, tx *sql.Tx, it *tidbro.Item) error {
+		if name != "" {
+			if err := s.setDAVName(ctx, tx, it.ID, name); err != nil {
+				return err
+			}
+		}
+		return s.putDAVObject(ctx, tx, it.ID, it.Version, data)
+	}
+	stored, changed, err = s.putItem(ctx, it, cond, putDAV)
+	if err != nil || changed {
+		return stored, changed, err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return putDAV(ctx, tx, stored) })
+	if err != nil {
+		return nil, false, wrap(err, "put DAV item %s/%s", it.Kind, it.AppID)
+	}
+	return stored, false, nil
 }
 
 // CollectionHead takes the maximum of one MAX per kind rather than one MAX
@@ -78,11 +114,24 @@ func validKinds(ks []tidbro.Kind) ([]tidbro.Kind, error) {
 	return uniqueSorted(ks), nil
 }
 
-func (s *Store) SetDAVName(ctx context.Context, itemID int64, name string) error {
+func validDAVName(name string) error {
 	if err := tidbro.ValidText("name", name, tidbro.MaxIDLen); err != nil || name == "" {
 		return tidbro.Invalid("name", "a resource name is 1 to %d bytes of UTF-8", tidbro.MaxIDLen)
 	}
-	_, err := s.exec(ctx, s.db, `INSERT INTO dav_names (item_id, name) VALUES (?, ?)
+	return nil
+}
+
+func (s *Store) SetDAVName(ctx context.Context, itemID int64, name string) error {
+	if err := validDAVName(name); err != nil {
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.setDAVName(ctx, tx, itemID, name)
+	})
+}
+
+func (s *Store) setDAVName(ctx context.Context, tx *sql.Tx, itemID int64, name string) error {
+	_, err := s.exec(ctx, tx, `INSERT INTO dav_names (item_id, name) VALUES (?, ?)
 ON CONFLICT (item_id) DO UPDATE SET name = excluded.name`, itemID, name)
 	if _, foreignKey := violation(err); foreignKey {
 		return tidbro.Errorf(tidbro.ENOTFOUND, "no item %d", itemID)

@@ -27,9 +27,11 @@ type Dialect struct {
 	// READ COMMITTED, whatever the server's default: each statement after the
 	// tenant's row lock must see what the writer before committed.
 	Isolation sql.IsolationLevel
-	// SingleWriter queues a process's write transactions in Go. SQLite has
-	// one writer at a time anyway, and waiting in its busy handler (which
-	// sleeps in steps of up to 100ms) is several times slower.
+	// SingleWriter queues a process's write transactions in Go and commits
+	// them in batches (see Store.write). SQLite has one writer at a time
+	// anyway, waiting in its busy handler (which sleeps in steps of up to
+	// 100ms) is several times slower, and a batch's one commit, with its
+	// one fsync, serves all its writers.
 	SingleWriter bool
 	// LockMigrations and UnlockMigrations run on one connection around a
 	// migration run, so that instances starting together migrate one at a

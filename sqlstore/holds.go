@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/tidbro/tidbro"
 )
@@ -38,34 +39,27 @@ func (s *Store) PutHold(ctx context.Context, h *tidbro.Hold) (err error) {
 		}
 	}
 	defer func() { err = wrap(err, "put hold of item %d in pair %d", h.ItemID, h.PairID) }()
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	var tenantID, userID int64
-	err = s.queryRow(ctx, tx, `SELECT tenant_id, user_id FROM pairs WHERE id = ?`, h.PairID).Scan(&tenantID, &userID)
-	if isNoRows(err) {
-		return tidbro.Errorf(tidbro.ENOTFOUND, "no pair %d", h.PairID)
-	}
-	if err != nil {
-		return err
-	}
-	if (h.TenantID != 0 && h.TenantID != tenantID) || (h.UserID != 0 && h.UserID != userID) {
-		return tidbro.Invalid("pairId", "pair %d belongs to another user", h.PairID)
-	}
-	var id, created int64
+	var tenantID, userID, id, created int64
 	var decision string
-	err = s.queryRow(ctx, tx, `INSERT INTO holds (tenant_id, user_id, pair_id, item_id, kind, app_id, remote_id, side, created, decision)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := s.queryRow(ctx, tx, `SELECT tenant_id, user_id FROM pairs WHERE id = ?`, h.PairID).Scan(&tenantID, &userID)
+		if isNoRows(err) {
+			return tidbro.Errorf(tidbro.ENOTFOUND, "no pair %d", h.PairID)
+		}
+		if err != nil {
+			return err
+		}
+		if (h.TenantID != 0 && h.TenantID != tenantID) || (h.UserID != 0 && h.UserID != userID) {
+			return tidbro.Invalid("pairId", "pair %d belongs to another user", h.PairID)
+		}
+		return s.queryRow(ctx, tx, `INSERT INTO holds (tenant_id, user_id, pair_id, item_id, kind, app_id, remote_id, side, created, decision)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (pair_id, item_id) DO UPDATE SET kind = excluded.kind, app_id = excluded.app_id,
 	remote_id = excluded.remote_id, side = excluded.side
 RETURNING id, created, decision`,
-		tenantID, userID, h.PairID, h.ItemID, h.Kind, h.AppID, h.RemoteID, h.Side, micros(now()), h.Decision).Scan(&id, &created, &decision)
+			tenantID, userID, h.PairID, h.ItemID, h.Kind, h.AppID, h.RemoteID, h.Side, micros(now()), h.Decision).Scan(&id, &created, &decision)
+	})
 	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
 		return err
 	}
 	h.ID, h.TenantID, h.UserID, h.Created, h.Decision = id, tenantID, userID, fromMicros(created), decision
@@ -90,7 +84,7 @@ func (s *Store) DecideHold(ctx context.Context, tenantID, userID, id int64, deci
 	if err := validDecision(decision); err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, s.db, `UPDATE holds SET decision = ? WHERE id = ? AND tenant_id = ? AND user_id = ?`,
+	res, err := s.execWrite(ctx, `UPDATE holds SET decision = ? WHERE id = ? AND tenant_id = ? AND user_id = ?`,
 		decision, id, tenantID, userID)
 	if err != nil {
 		return wrap(err, "decide hold %d", id)
@@ -99,6 +93,6 @@ func (s *Store) DecideHold(ctx context.Context, tenantID, userID, id int64, deci
 }
 
 func (s *Store) DeleteHold(ctx context.Context, pairID, itemID int64) error {
-	_, err := s.exec(ctx, s.db, `DELETE FROM holds WHERE pair_id = ? AND item_id = ?`, pairID, itemID)
+	_, err := s.execWrite(ctx, `DELETE FROM holds WHERE pair_id = ? AND item_id = ?`, pairID, itemID)
 	return wrap(err, "delete hold of item %d in pair %d", itemID, pairID)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -148,6 +149,17 @@ WHERE i.tenant_id = ? AND i.kind = ? AND i.app_id = ?`, tenantID, kind, appID))
 }
 
 func (s *Store) PutItem(ctx context.Context, in *tidbro.Item, cond tidbro.Precondition) (stored *tidbro.Item, changed bool, err error) {
+	return s.putItem(ctx, in, cond, nil)
+}
+
+// errUnchanged rolls back a write that found the item unchanged: that gives
+// its feed position back.
+var errUnchanged = errors.New("item unchanged")
+
+// putItem is PutItem; when the item changed, then runs in the same
+// transaction with the stored item.
+func (s *Store) putItem(ctx context.Context, in *tidbro.Item, cond tidbro.Precondition,
+	then func(ctx context.Context, tx *sql.Tx, stored *tidbro.Item) error) (stored *tidbro.Item, changed bool, err error) {
 	if err := in.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -167,81 +179,86 @@ func (s *Store) PutItem(ctx context.Context, in *tidbro.Item, cond tidbro.Precon
 	it.Hash = it.ContentHash()
 	spanFrom, spanTo := span(it)
 
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	defer done()
-	seq, err := s.nextSeq(ctx, tx, it.TenantID)
-	if err != nil {
-		return nil, false, err
-	}
-	err = s.queryRow(ctx, tx, `SELECT username FROM users WHERE id = ? AND tenant_id = ? AND deleted = FALSE`,
-		it.OwnerID, it.TenantID).Scan(&it.Owner)
-	if isNoRows(err) {
-		return nil, false, tidbro.Invalid("owner", "no user %d in this tenant", it.OwnerID)
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	cur, err := s.currentItem(ctx, tx, it.TenantID, it.Kind, it.AppID)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := checkPrecondition(cur, cond); err != nil {
-		return nil, false, err
-	}
-	if cur != nil && !cur.Deleted && cur.Type == it.Type && cur.OwnerID == it.OwnerID && cur.Hash == it.Hash {
-		return cur, false, nil // the deferred rollback gives the position back
-	}
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		seq, err := s.nextSeq(ctx, tx, it.TenantID)
+		if err != nil {
+			return err
+		}
+		err = s.queryRow(ctx, tx, `SELECT username FROM users WHERE id = ? AND tenant_id = ? AND deleted = FALSE`,
+			it.OwnerID, it.TenantID).Scan(&it.Owner)
+		if isNoRows(err) {
+			return tidbro.Invalid("owner", "no user %d in this tenant", it.OwnerID)
+		}
+		if err != nil {
+			return err
+		}
+		cur, err := s.currentItem(ctx, tx, it.TenantID, it.Kind, it.AppID)
+		if err != nil {
+			return err
+		}
+		if err := checkPrecondition(cur, cond); err != nil {
+			return err
+		}
+		if cur != nil && !cur.Deleted && cur.Type == it.Type && cur.OwnerID == it.OwnerID && cur.Hash == it.Hash {
+			stored = cur
+			return errUnchanged
+		}
 
-	departSeq := int64(0)
-	if cur != nil && !cur.Deleted && cur.OwnerID != it.OwnerID {
-		// A reassignment takes two positions: the departure from the
-		// previous owner's collection, then the arrival in the new one's.
-		departSeq = seq
-		if seq, err = s.nextSeq(ctx, tx, it.TenantID); err != nil {
-			return nil, false, err
+		departSeq := int64(0)
+		if cur != nil && !cur.Deleted && cur.OwnerID != it.OwnerID {
+			// A reassignment takes two positions: the departure from the
+			// previous owner's collection, then the arrival in the new one's.
+			departSeq = seq
+			if seq, err = s.nextSeq(ctx, tx, it.TenantID); err != nil {
+				return err
+			}
 		}
-	}
-	t := now()
-	it.Seq, it.Updated = seq, t
-	if cur == nil || cur.Deleted {
-		// Created, or a tombstone revived: born again where this write comes from.
-		if it.Origin == "" {
-			it.Origin = it.ChangedBy
+		t := now()
+		it.Seq, it.Updated = seq, t
+		if cur == nil || cur.Deleted {
+			// Created, or a tombstone revived: born again where this write comes from.
+			if it.Origin == "" {
+				it.Origin = it.ChangedBy
+			}
+			it.Created = t
+		} else {
+			it.Origin, it.Created = cur.Origin, cur.Created
 		}
-		it.Created = t
-	} else {
-		it.Origin, it.Created = cur.Origin, cur.Created
-	}
-	if cur == nil {
-		it.Version = 1
-		err = s.queryRow(ctx, tx, `INSERT INTO items (tenant_id, kind, app_id, type, origin, changed_by, owner_id,
+		if cur == nil {
+			it.Version = 1
+			err = s.queryRow(ctx, tx, `INSERT INTO items (tenant_id, kind, app_id, type, origin, changed_by, owner_id,
 	version, seq, deleted, created, updated, hash, span_from, span_to, body)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			it.TenantID, it.Kind, it.AppID, it.Type, it.Origin, it.ChangedBy, it.OwnerID,
-			it.Version, it.Seq, micros(it.Created), micros(it.Updated), it.Hash, spanFrom, spanTo, string(body)).Scan(&it.ID)
-	} else {
-		it.ID, it.Version = cur.ID, cur.Version+1
-		_, err = s.exec(ctx, tx, `UPDATE items SET type = ?, origin = ?, changed_by = ?, owner_id = ?, version = ?, seq = ?,
+				it.TenantID, it.Kind, it.AppID, it.Type, it.Origin, it.ChangedBy, it.OwnerID,
+				it.Version, it.Seq, micros(it.Created), micros(it.Updated), it.Hash, spanFrom, spanTo, string(body)).Scan(&it.ID)
+		} else {
+			it.ID, it.Version = cur.ID, cur.Version+1
+			_, err = s.exec(ctx, tx, `UPDATE items SET type = ?, origin = ?, changed_by = ?, owner_id = ?, version = ?, seq = ?,
 	deleted = FALSE, created = ?, updated = ?, hash = ?, span_from = ?, span_to = ?, body = ?
 WHERE id = ?`,
-			it.Type, it.Origin, it.ChangedBy, it.OwnerID, it.Version, it.Seq,
-			micros(it.Created), micros(it.Updated), it.Hash, spanFrom, spanTo, string(body), it.ID)
+				it.Type, it.Origin, it.ChangedBy, it.OwnerID, it.Version, it.Seq,
+				micros(it.Created), micros(it.Updated), it.Hash, spanFrom, spanTo, string(body), it.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if departSeq != 0 {
+			if err := s.logChange(ctx, tx, departSeq, it, cur.OwnerID, tidbro.OpDepart); err != nil {
+				return err
+			}
+		}
+		if err := s.logChange(ctx, tx, seq, it, it.OwnerID, tidbro.OpUpsert); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(ctx, tx, it)
+		}
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return stored, false, nil
 	}
 	if err != nil {
-		return nil, false, err
-	}
-	if departSeq != 0 {
-		if err := s.logChange(ctx, tx, departSeq, it, cur.OwnerID, tidbro.OpDepart); err != nil {
-			return nil, false, err
-		}
-	}
-	if err := s.logChange(ctx, tx, seq, it, it.OwnerID, tidbro.OpUpsert); err != nil {
-		return nil, false, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, false, err
 	}
 	return it, true, nil
@@ -265,37 +282,33 @@ func (s *Store) DeleteItem(ctx context.Context, tenantID int64, kind tidbro.Kind
 		return nil, err
 	}
 	defer func() { err = wrap(err, "delete item %s/%s", kind, appID) }()
-	tx, done, err := s.begin(ctx)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		seq, err := s.nextSeq(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		it, err := s.currentItem(ctx, tx, tenantID, kind, appID)
+		if err != nil {
+			return err
+		}
+		if it == nil || it.Deleted {
+			return tidbro.Errorf(tidbro.ENOTFOUND, "no %s %q", kind, appID)
+		}
+		if err := checkPrecondition(it, cond); err != nil {
+			return err
+		}
+		it.Deleted, it.Version, it.Seq, it.ChangedBy, it.Updated = true, it.Version+1, seq, by, now()
+		if _, err := s.exec(ctx, tx, `UPDATE items SET deleted = TRUE, version = ?, seq = ?, changed_by = ?, updated = ? WHERE id = ?`,
+			it.Version, it.Seq, it.ChangedBy, micros(it.Updated), it.ID); err != nil {
+			return err
+		}
+		deleted = it
+		return s.logChange(ctx, tx, seq, it, it.OwnerID, tidbro.OpDelete)
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer done()
-	seq, err := s.nextSeq(ctx, tx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	it, err := s.currentItem(ctx, tx, tenantID, kind, appID)
-	if err != nil {
-		return nil, err
-	}
-	if it == nil || it.Deleted {
-		return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no %s %q", kind, appID)
-	}
-	if err := checkPrecondition(it, cond); err != nil {
-		return nil, err
-	}
-	it.Deleted, it.Version, it.Seq, it.ChangedBy, it.Updated = true, it.Version+1, seq, by, now()
-	if _, err := s.exec(ctx, tx, `UPDATE items SET deleted = TRUE, version = ?, seq = ?, changed_by = ?, updated = ? WHERE id = ?`,
-		it.Version, it.Seq, it.ChangedBy, micros(it.Updated), it.ID); err != nil {
-		return nil, err
-	}
-	if err := s.logChange(ctx, tx, seq, it, it.OwnerID, tidbro.OpDelete); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	return it, nil
+	return deleted, nil
 }
 
 // logChange appends the feed entry for a write of it at position seq.

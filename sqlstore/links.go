@@ -23,13 +23,13 @@ WHERE i.tenant_id = ? AND i.id IN (`+placeholders(len(chunk))+`) ORDER BY i.id`,
 }
 
 const linkColumns = `pair_id, item_id, remote_id, remote_etag, app_version, app_hash, remote_hash, base, origin, key,
-pending, span_from, span_to, error, attempts, synced`
+pending, span_from, span_to, error, attempts, synced, web_link`
 
 func scanLink(row scanner) (*tidbro.Link, error) {
 	l := &tidbro.Link{}
 	var spanFrom, spanTo, synced int64
 	if err := row.Scan(&l.PairID, &l.ItemID, &l.RemoteID, &l.RemoteETag, &l.AppVersion, &l.AppHash, &l.RemoteHash, &l.Base,
-		&l.Origin, &l.Key, &l.Pending, &spanFrom, &spanTo, &l.Error, &l.Attempts, &synced); err != nil {
+		&l.Origin, &l.Key, &l.Pending, &spanFrom, &spanTo, &l.Error, &l.Attempts, &synced, &l.WebLink); err != nil {
 		return nil, err
 	}
 	if len(l.Base) == 0 {
@@ -54,15 +54,15 @@ func (s *Store) PutLink(ctx context.Context, l *tidbro.Link) error {
 	if len(l.Base) > 0 {
 		base = l.Base
 	}
-	_, err := s.exec(ctx, s.db, `INSERT INTO links (`+linkColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := s.execWrite(ctx, `INSERT INTO links (`+linkColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (pair_id, item_id) DO UPDATE SET remote_id = excluded.remote_id, remote_etag = excluded.remote_etag,
 	app_version = excluded.app_version, app_hash = excluded.app_hash, remote_hash = excluded.remote_hash,
 	base = excluded.base, origin = excluded.origin, key = excluded.key, pending = excluded.pending,
 	span_from = excluded.span_from, span_to = excluded.span_to, error = excluded.error,
-	attempts = excluded.attempts, synced = excluded.synced`,
+	attempts = excluded.attempts, synced = excluded.synced, web_link = excluded.web_link`,
 		l.PairID, l.ItemID, l.RemoteID, l.RemoteETag, l.AppVersion, l.AppHash, l.RemoteHash, base,
-		l.Origin, l.Key, l.Pending, optMicros(l.SpanFrom), optMicros(l.SpanTo), l.Error, l.Attempts, optMicros(l.Synced))
+		l.Origin, l.Key, l.Pending, optMicros(l.SpanFrom), optMicros(l.SpanTo), l.Error, l.Attempts, optMicros(l.Synced), l.WebLink)
 	switch unique, foreignKey := violation(err); {
 	case unique:
 		return tidbro.Errorf(tidbro.ECONFLICT, "remote item %q is linked to another item of pair %d", l.RemoteID, l.PairID)
@@ -73,7 +73,7 @@ ON CONFLICT (pair_id, item_id) DO UPDATE SET remote_id = excluded.remote_id, rem
 }
 
 func (s *Store) DeleteLink(ctx context.Context, pairID, itemID int64) error {
-	_, err := s.exec(ctx, s.db, `DELETE FROM links WHERE pair_id = ? AND item_id = ?`, pairID, itemID)
+	_, err := s.execWrite(ctx, `DELETE FROM links WHERE pair_id = ? AND item_id = ?`, pairID, itemID)
 	return wrap(err, "delete link of item %d in pair %d", itemID, pairID)
 }
 
@@ -135,7 +135,7 @@ WHERE pair_id = ? AND (pending <> '' OR error <> '') ORDER BY item_id`, pairID)
 }
 
 func (s *Store) ConfirmCreated(ctx context.Context, pairID int64) error {
-	_, err := s.exec(ctx, s.db, `UPDATE links SET pending = '' WHERE pair_id = ? AND pending = ?`, pairID, tidbro.PendingCreated)
+	_, err := s.execWrite(ctx, `UPDATE links SET pending = '' WHERE pair_id = ? AND pending = ?`, pairID, tidbro.PendingCreated)
 	return wrap(err, "confirm created links of pair %d", pairID)
 }
 

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/tidbro/tidbro"
@@ -32,50 +33,46 @@ func (s *Store) PutPair(ctx context.Context, p *tidbro.Pair) (created bool, err 
 		return false, err
 	}
 	defer func() { err = wrap(err, "put %s pair of account %d", p.Kind, p.AccountID) }()
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer done()
-	// Locking the account orders this with a concurrent DeleteAccount and
-	// with a concurrent creation of the same pair.
-	var tenantID, userID int64
-	err = s.queryRow(ctx, tx, `SELECT tenant_id, user_id FROM accounts WHERE id = ?`+s.d.ForUpdate, p.AccountID).Scan(&tenantID, &userID)
-	if isNoRows(err) {
-		return false, tidbro.Errorf(tidbro.ENOTFOUND, "no account %d", p.AccountID)
-	}
-	if err != nil {
-		return false, err
-	}
-	if (p.TenantID != 0 && p.TenantID != tenantID) || (p.UserID != 0 && p.UserID != userID) {
-		return false, tidbro.Invalid("accountId", "account %d belongs to another user", p.AccountID)
-	}
-	var id int64
-	err = s.queryRow(ctx, tx, `SELECT id FROM pairs WHERE account_id = ? AND kind = ?`, p.AccountID, p.Kind).Scan(&id)
-	switch {
-	case isNoRows(err):
-		created = true
-		err = s.queryRow(ctx, tx, `INSERT INTO pairs (tenant_id, account_id, user_id, kind, remote_id, remote_name,
+	var stored *tidbro.Pair
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Locking the account orders this with a concurrent DeleteAccount and
+		// with a concurrent creation of the same pair.
+		var tenantID, userID int64
+		err := s.queryRow(ctx, tx, `SELECT tenant_id, user_id FROM accounts WHERE id = ?`+s.d.ForUpdate, p.AccountID).Scan(&tenantID, &userID)
+		if isNoRows(err) {
+			return tidbro.Errorf(tidbro.ENOTFOUND, "no account %d", p.AccountID)
+		}
+		if err != nil {
+			return err
+		}
+		if (p.TenantID != 0 && p.TenantID != tenantID) || (p.UserID != 0 && p.UserID != userID) {
+			return tidbro.Invalid("accountId", "account %d belongs to another user", p.AccountID)
+		}
+		var id int64
+		err = s.queryRow(ctx, tx, `SELECT id FROM pairs WHERE account_id = ? AND kind = ?`, p.AccountID, p.Kind).Scan(&id)
+		switch {
+		case isNoRows(err):
+			created = true
+			err = s.queryRow(ctx, tx, `INSERT INTO pairs (tenant_id, account_id, user_id, kind, remote_id, remote_name,
 	app_cursor, sync_token, last_run, last_error, window_from, window_to, created)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			tenantID, p.AccountID, userID, p.Kind, p.RemoteID, p.RemoteName,
-			p.AppCursor, p.SyncToken, optMicros(p.LastRun), p.LastError, optMicros(p.WindowFrom), optMicros(p.WindowTo), micros(now())).Scan(&id)
-		if err == nil {
-			// A new pair is due at once.
-			_, err = s.exec(ctx, tx, `INSERT INTO schedule (pair_id, next_run) VALUES (?, 0)`, id)
+				tenantID, p.AccountID, userID, p.Kind, p.RemoteID, p.RemoteName,
+				p.AppCursor, p.SyncToken, optMicros(p.LastRun), p.LastError, optMicros(p.WindowFrom), optMicros(p.WindowTo), micros(now())).Scan(&id)
+			if err == nil {
+				// A new pair is due at once.
+				_, err = s.exec(ctx, tx, `INSERT INTO schedule (pair_id, next_run) VALUES (?, 0)`, id)
+			}
+		case err != nil:
+		default:
+			_, err = s.exec(ctx, tx, `UPDATE pairs SET remote_id = ?, remote_name = ? WHERE id = ?`, p.RemoteID, p.RemoteName, id)
 		}
-	case err != nil:
-	default:
-		_, err = s.exec(ctx, tx, `UPDATE pairs SET remote_id = ?, remote_name = ? WHERE id = ?`, p.RemoteID, p.RemoteName, id)
-	}
+		if err != nil {
+			return err
+		}
+		stored, err = scanPair(s.queryRow(ctx, tx, `SELECT `+pairColumns+` FROM pairs WHERE id = ?`, id))
+		return err
+	})
 	if err != nil {
-		return false, err
-	}
-	stored, err := scanPair(s.queryRow(ctx, tx, `SELECT `+pairColumns+` FROM pairs WHERE id = ?`, id))
-	if err != nil {
-		return false, err
-	}
-	if err := tx.Commit(); err != nil {
 		return false, err
 	}
 	*p = *stored
@@ -125,7 +122,7 @@ func pairFilter(q tidbro.PairQuery) (where string, args []any) {
 }
 
 func (s *Store) SavePairState(ctx context.Context, p *tidbro.Pair) error {
-	res, err := s.exec(ctx, s.db, `UPDATE pairs SET app_cursor = ?, sync_token = ?, last_run = ?, last_error = ?,
+	res, err := s.execWrite(ctx, `UPDATE pairs SET app_cursor = ?, sync_token = ?, last_run = ?, last_error = ?,
 	window_from = ?, window_to = ? WHERE id = ?`,
 		p.AppCursor, p.SyncToken, optMicros(p.LastRun), p.LastError, optMicros(p.WindowFrom), optMicros(p.WindowTo), p.ID)
 	if err != nil {
@@ -137,7 +134,7 @@ func (s *Store) SavePairState(ctx context.Context, p *tidbro.Pair) error {
 // DeletePair deletes the pair; its links, holds, runs and schedule go with
 // it (ON DELETE CASCADE), its audit entries stay.
 func (s *Store) DeletePair(ctx context.Context, id int64) error {
-	res, err := s.exec(ctx, s.db, `DELETE FROM pairs WHERE id = ?`, id)
+	res, err := s.execWrite(ctx, `DELETE FROM pairs WHERE id = ?`, id)
 	if err != nil {
 		return wrap(err, "delete pair %d", id)
 	}

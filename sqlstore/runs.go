@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -19,38 +20,32 @@ func (s *Store) StartRun(ctx context.Context, r *tidbro.Run) (err error) {
 	if err != nil {
 		return err
 	}
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	var tenantID, userID int64
-	err = s.queryRow(ctx, tx, `SELECT tenant_id, user_id FROM pairs WHERE id = ?`, r.PairID).Scan(&tenantID, &userID)
-	if isNoRows(err) {
-		return tidbro.Errorf(tidbro.ENOTFOUND, "no pair %d", r.PairID)
-	}
-	if err != nil {
-		return err
-	}
 	run := *r
-	if run.UserID == 0 {
-		run.UserID = userID
-	}
-	if run.Started.IsZero() {
-		run.Started = now()
-	}
-	run.Started, run.Finished = fromMicros(micros(run.Started)), fromOptMicros(optMicros(run.Finished))
-	if run.Status == "" {
-		run.Status = tidbro.RunRunning
-	}
-	err = s.queryRow(ctx, tx, `INSERT INTO runs (tenant_id, pair_id, user_id, full_run, dry_run, started, finished, status, error, counts)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var tenantID, userID int64
+		err := s.queryRow(ctx, tx, `SELECT tenant_id, user_id FROM pairs WHERE id = ?`, r.PairID).Scan(&tenantID, &userID)
+		if isNoRows(err) {
+			return tidbro.Errorf(tidbro.ENOTFOUND, "no pair %d", r.PairID)
+		}
+		if err != nil {
+			return err
+		}
+		if run.UserID == 0 {
+			run.UserID = userID
+		}
+		if run.Started.IsZero() {
+			run.Started = now()
+		}
+		run.Started, run.Finished = fromMicros(micros(run.Started)), fromOptMicros(optMicros(run.Finished))
+		if run.Status == "" {
+			run.Status = tidbro.RunRunning
+		}
+		return s.queryRow(ctx, tx, `INSERT INTO runs (tenant_id, pair_id, user_id, full_run, dry_run, started, finished, status, error, counts)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		tenantID, run.PairID, run.UserID, run.Full, run.DryRun, micros(run.Started), optMicros(run.Finished),
-		run.Status, run.Error, string(counts)).Scan(&run.ID)
+			tenantID, run.PairID, run.UserID, run.Full, run.DryRun, micros(run.Started), optMicros(run.Finished),
+			run.Status, run.Error, string(counts)).Scan(&run.ID)
+	})
 	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
 		return err
 	}
 	*r = run
@@ -67,7 +62,7 @@ func (s *Store) FinishRun(ctx context.Context, r *tidbro.Run) error {
 	if finished.IsZero() {
 		finished = now()
 	}
-	res, err := s.exec(ctx, s.db, `UPDATE runs SET finished = ?, status = ?, error = ?, counts = ? WHERE id = ?`,
+	res, err := s.execWrite(ctx, `UPDATE runs SET finished = ?, status = ?, error = ?, counts = ? WHERE id = ?`,
 		micros(finished), r.Status, r.Error, string(counts), r.ID)
 	if err != nil {
 		return wrap(err, "finish run %d", r.ID)
@@ -116,34 +111,31 @@ func (s *Store) AddAudit(ctx context.Context, entries []tidbro.AuditEntry) (err 
 		return nil
 	}
 	defer func() { err = wrap(err, "add %d audit entries", len(entries)) }()
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	t := micros(now())
-	row := "(" + placeholders(11) + ")"
-	for start := 0; start < len(entries); start += auditBatch {
-		batch := entries[start:min(start+auditBatch, len(entries))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO audit (` + auditColumns + `) VALUES `)
-		args := make([]any, 0, 11*len(batch))
-		for i, e := range batch {
-			if i > 0 {
-				b.WriteString(", ")
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		t := micros(now())
+		row := "(" + placeholders(11) + ")"
+		for start := 0; start < len(entries); start += auditBatch {
+			batch := entries[start:min(start+auditBatch, len(entries))]
+			var b strings.Builder
+			b.WriteString(`INSERT INTO audit (` + auditColumns + `) VALUES `)
+			args := make([]any, 0, 11*len(batch))
+			for i, e := range batch {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(row)
+				at := t
+				if !e.At.IsZero() {
+					at = micros(e.At)
+				}
+				args = append(args, e.TenantID, e.UserID, e.PairID, e.RunID, at, e.Action, e.Kind, e.AppID, e.RemoteID, e.Rule, e.Error)
 			}
-			b.WriteString(row)
-			at := t
-			if !e.At.IsZero() {
-				at = micros(e.At)
+			if _, err := s.exec(ctx, tx, b.String(), args...); err != nil {
+				return err
 			}
-			args = append(args, e.TenantID, e.UserID, e.PairID, e.RunID, at, e.Action, e.Kind, e.AppID, e.RemoteID, e.Rule, e.Error)
 		}
-		if _, err := s.exec(ctx, tx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // AuditLog pages newest first by id; limit as in pageSize.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"time"
@@ -58,21 +59,16 @@ func (s *Store) ClaimPairs(ctx context.Context, owner string, now time.Time, lea
 		return nil, nil
 	}
 	defer func() { err = wrap(err, "claim pairs for %q", owner) }()
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
 	at := micros(now)
-	rows, err := s.query(ctx, tx, `UPDATE schedule SET lease_owner = ?, lease_until = ?, unparked = FALSE
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		rows, err := s.query(ctx, tx, `UPDATE schedule SET lease_owner = ?, lease_until = ?, unparked = FALSE
 WHERE pair_id IN (SELECT pair_id FROM schedule WHERE `+claimable+`
 	ORDER BY next_run, pair_id LIMIT ?`+s.d.SkipLocked+`)
 RETURNING `+scheduleColumns, owner, micros(now.Add(lease)), at, at, limit)
-	claimed, err = collect(rows, err, scanSchedule)
+		claimed, err = collect(rows, err, scanSchedule)
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	// RETURNING comes in no particular order.
@@ -87,21 +83,16 @@ func (s *Store) LeasePair(ctx context.Context, pairID int64, owner string, now t
 		return nil, err
 	}
 	defer func() { err = wrap(err, "lease pair %d", pairID) }()
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	sch, err = scanSchedule(s.queryRow(ctx, tx, `UPDATE schedule SET lease_owner = ?, lease_until = ?, unparked = FALSE
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		sch, err = scanSchedule(s.queryRow(ctx, tx, `UPDATE schedule SET lease_owner = ?, lease_until = ?, unparked = FALSE
 WHERE pair_id = ? AND (lease_owner = ? OR lease_until < ?)
 RETURNING `+scheduleColumns, owner, micros(now.Add(lease)), pairID, owner, micros(now)))
-	if isNoRows(err) {
-		return nil, s.leaseLost(ctx, tx, pairID, owner)
-	}
+		if isNoRows(err) {
+			return s.leaseLost(ctx, tx, pairID, owner)
+		}
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return sch, nil
@@ -140,27 +131,22 @@ func (s *Store) RenewLease(ctx context.Context, pairID int64, owner string, unti
 }
 
 // writeLease runs a statement that changes pairID's row only while owner
-// holds its lease, and tells why when it changed none. It runs in a write
-// transaction, so that on SQLite it waits for the writer slot rather than in
-// the busy handler.
+// holds its lease, and tells why when it changed none, in one transaction.
 func (s *Store) writeLease(ctx context.Context, pairID int64, owner, query string, args ...any) error {
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	res, err := s.exec(ctx, tx, query, args...)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return s.leaseLost(ctx, tx, pairID, owner)
-	}
-	return tx.Commit()
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return s.leaseLost(ctx, tx, pairID, owner)
+		}
+		return nil
+	})
 }
 
 // ReleasePair stores sch's outcome of the run, with one exception: when
@@ -239,22 +225,14 @@ func (s *Store) RequestRuns(ctx context.Context, q tidbro.PairQuery, request str
 		set += `, parked = '', attempts = 0, unparked = TRUE`
 	}
 	where, whereArgs := pairFilter(q)
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer done()
-	res, err := s.exec(ctx, tx, `UPDATE schedule SET `+set+`
+	res, err := s.execWrite(ctx, `UPDATE schedule SET `+set+`
 WHERE pair_id IN (SELECT pair_id FROM schedule WHERE pair_id IN (SELECT id FROM pairs WHERE `+where+`)
 	ORDER BY pair_id`+s.d.ForUpdate+`)`, append(args, whereArgs...)...)
 	if err != nil {
 		return 0, err
 	}
 	affected, err := res.RowsAffected()
-	if err != nil {
-		return 0, err
-	}
-	return int(affected), tx.Commit()
+	return int(affected), err
 }
 
 func (s *Store) Schedule(ctx context.Context, pairID int64) (*tidbro.PairSchedule, error) {

@@ -17,7 +17,7 @@ func (s *Store) PutSetting(ctx context.Context, tenantID int64, key string, valu
 	if value == nil {
 		value = []byte{}
 	}
-	_, err := s.exec(ctx, s.db, `INSERT INTO settings (tenant_id, key, value, updated) VALUES (?, ?, ?, ?)
+	_, err := s.execWrite(ctx, `INSERT INTO settings (tenant_id, key, value, updated) VALUES (?, ?, ?, ?)
 ON CONFLICT (tenant_id, key) DO UPDATE SET value = excluded.value, updated = excluded.updated`,
 		tenantID, key, value, micros(now()))
 	if _, foreignKey := violation(err); foreignKey {

@@ -10,7 +10,10 @@
 //
 // as the first statement of its transaction. The row lock this takes (the
 // database write lock in SQLite) serialises a tenant's writers, so positions
-// commit in order and a reader never sees position N+1 before N.
+// commit in order and a reader never sees position N+1 before N. In SQLite
+// several writers can share one transaction (see Store.write): they take
+// their positions one after the other inside it, and they all become
+// visible at its COMMIT, so the order holds there too.
 package sqlstore
 
 import (
@@ -18,6 +21,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,8 +33,13 @@ type Store struct {
 	db     *sql.DB
 	d      Dialect
 	sealer tidbro.Sealer
-	writer chan struct{} // the writer slot, with Dialect.SingleWriter
-	stmts  sync.Map      // query text → *sql.Stmt: parsing SQL costs more than running it
+	stmts  sync.Map // query text → *sql.Stmt: parsing SQL costs more than running it
+
+	// With Dialect.SingleWriter: the writer slot, and the writers waiting
+	// for a batch (see write).
+	writer chan struct{}
+	mu     sync.Mutex
+	queue  []*writer
 }
 
 var _ tidbro.Store = (*Store)(nil)
@@ -55,27 +64,187 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// begin starts a write transaction. done rolls it back unless it was
-// committed, and frees the writer slot.
-func (s *Store) begin(ctx context.Context) (tx *sql.Tx, done func(), err error) {
-	if s.writer != nil {
+// write runs fn as a write transaction and commits it. An error of fn
+// rolls back what fn wrote and is returned; fn runs its statements with
+// the context it is given, and must not write through s itself (with
+// SingleWriter it would wait for the slot it runs under).
+//
+// With Dialect.SingleWriter, writers queue and whoever takes the writer
+// slot commits a batch of queued writers in one physical transaction (see
+// commitBatch): one fsync for all of them rather than one each, so that
+// throughput grows with the number of concurrent writers instead of being
+// one writer per disk flush. A writer whose ctx ends while it waits leaves
+// the queue; once in a batch it waits for the batch's commit.
+func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if s.writer == nil {
+		return s.writeAlone(ctx, fn)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &writer{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.mu.Lock()
+	s.queue = append(s.queue, w)
+	s.mu.Unlock()
+	for {
 		select {
+		case <-w.done:
+			return w.result()
 		case s.writer <- struct{}{}:
+			s.commitBatch()
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			if s.dequeue(w) {
+				return ctx.Err()
+			}
+			<-w.done
+			return w.result()
 		}
 	}
-	release := func() {
-		if s.writer != nil {
-			<-s.writer
-		}
-	}
-	tx, err = s.db.BeginTx(ctx, &sql.TxOptions{Isolation: s.d.Isolation})
+}
+
+// writeAlone runs fn in a transaction of its own.
+func (s *Store) writeAlone(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: s.d.Isolation})
 	if err != nil {
-		release()
-		return nil, nil, err
+		return wrap(err, "begin")
 	}
-	return tx, func() { tx.Rollback(); release() }, nil
+	if err := fn(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return wrap(tx.Commit(), "commit")
+}
+
+// execWrite runs one write statement. With SingleWriter it queues like any
+// write (run alone, it would wait for a batch's lock in SQLite's busy
+// handler); otherwise it runs on its own, without a transaction around it.
+func (s *Store) execWrite(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	if s.writer == nil {
+		return s.exec(ctx, s.db, query, args...)
+	}
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err = s.exec(ctx, tx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// writer is a queued write of a SingleWriter store.
+type writer struct {
+	ctx      context.Context
+	fn       func(ctx context.Context, tx *sql.Tx) error
+	err      error
+	panicked any           // what fn panicked with, re-raised in the writer's goroutine
+	done     chan struct{} // closed when err is final
+}
+
+func (w *writer) result() error {
+	if w.panicked != nil {
+		panic(w.panicked)
+	}
+	return w.err
+}
+
+// maxBatch bounds a batch, and so how long a writer waits for the writers
+// before it.
+const maxBatch = 64
+
+// dequeue takes w out of the queue unless a batch took it already.
+func (s *Store) dequeue(w *writer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.queue, w)
+	if i < 0 {
+		return false
+	}
+	s.queue = slices.Delete(s.queue, i, i+1)
+	return true
+}
+
+// take moves queued writers to the end of batch, up to maxBatch in all.
+func (s *Store) take(batch []*writer) []*writer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := min(len(s.queue), maxBatch-len(batch))
+	batch = append(batch, s.queue[:n]...)
+	s.queue = slices.Delete(s.queue, 0, n)
+	return batch
+}
+
+// commitBatch runs a batch of queued writers (see runBatch), answers them
+// and frees the writer slot, which the caller holds. Only after the COMMIT
+// does any writer of the batch learn that its write succeeded, so an
+// acknowledged write is as durable as before; a failed COMMIT fails them
+// all.
+func (s *Store) commitBatch() {
+	defer func() { <-s.writer }()
+	batch, err := s.runBatch()
+	for _, w := range batch {
+		if w.err == nil && w.panicked == nil {
+			w.err = err
+		}
+		close(w.done)
+	}
+}
+
+// runBatch runs queued writers in one transaction, each inside a SAVEPOINT
+// so that a writer's error rolls back its own writes only, and commits.
+// Writers that queue while it runs join the batch before the COMMIT, which
+// they would otherwise wait for before their own. It returns the writers
+// it took.
+//
+// Statements run under a context without cancellation: a cancelled
+// statement would roll back the whole transaction (database/sql does that
+// for a cancelled transaction context, and an interrupted SQLite write does
+// it too), so a writer's ctx is only checked before its turn.
+func (s *Store) runBatch() (batch []*writer, err error) {
+	batch = s.take(nil)
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: s.d.Isolation})
+	if err != nil {
+		return batch, wrap(err, "begin")
+	}
+	defer tx.Rollback()
+	for i := 0; ; i++ {
+		if i == len(batch) {
+			if batch = s.take(batch); i == len(batch) {
+				break
+			}
+		}
+		w := batch[i]
+		if w.err = w.ctx.Err(); w.err != nil {
+			continue
+		}
+		if _, err := s.exec(ctx, tx, `SAVEPOINT writer`); err != nil {
+			return batch, wrap(err, "savepoint")
+		}
+		w.run(tx)
+		if w.err != nil || w.panicked != nil {
+			// This fails when SQLite rolled the whole transaction back
+			// itself (as after an I/O error): then the batch fails.
+			if _, err := s.exec(ctx, tx, `ROLLBACK TO writer`); err != nil {
+				return batch, wrap(err, "roll back to savepoint")
+			}
+		}
+		if _, err := s.exec(ctx, tx, `RELEASE writer`); err != nil {
+			return batch, wrap(err, "release savepoint")
+		}
+	}
+	return batch, wrap(tx.Commit(), "commit")
+}
+
+// run calls w.fn, catching a panic so that it fails w alone and does not
+// leave the writer slot taken.
+func (w *writer) run(tx *sql.Tx) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.panicked = r
+		}
+	}()
+	w.err = w.fn(context.WithoutCancel(w.ctx), tx)
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -108,7 +277,7 @@ func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...a
 
 // maxCachedArgs keeps statements with long IN lists, whose text varies
 // with their length, out of the cache.
-const maxCachedArgs = 16
+const maxCachedArgs = 20
 
 // stmt returns the prepared statement of query for q (a transaction's own
 // when q is one), or nil to run it unprepared: when it has many arguments,

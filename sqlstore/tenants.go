@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/tidbro/tidbro"
 )
@@ -13,8 +14,10 @@ func (s *Store) CreateTenant(ctx context.Context, name string) (*tidbro.Tenant, 
 	t := &tidbro.Tenant{Name: name, Created: now()}
 	// ON CONFLICT DO NOTHING returns no row for a duplicate, which tells it
 	// apart without decoding driver-specific constraint errors.
-	err := s.queryRow(ctx, s.db, `INSERT INTO tenants (name, seq, created) VALUES (?, 0, ?)
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.queryRow(ctx, tx, `INSERT INTO tenants (name, seq, created) VALUES (?, 0, ?)
 ON CONFLICT (name) DO NOTHING RETURNING id`, name, micros(t.Created)).Scan(&t.ID)
+	})
 	if isNoRows(err) {
 		return nil, tidbro.Errorf(tidbro.ECONFLICT, "tenant %q exists", name)
 	}
@@ -77,8 +80,10 @@ func (s *Store) CreateToken(ctx context.Context, tenantID int64, name string, se
 		return nil, err
 	}
 	t := &tidbro.Token{TenantID: tenantID, Name: name, Created: now()}
-	err := s.queryRow(ctx, s.db, `INSERT INTO tokens (tenant_id, name, hash, created, revoked) VALUES (?, ?, ?, ?, FALSE)
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.queryRow(ctx, tx, `INSERT INTO tokens (tenant_id, name, hash, created, revoked) VALUES (?, ?, ?, ?, FALSE)
 ON CONFLICT (hash) DO NOTHING RETURNING id`, tenantID, name, secretHash, micros(t.Created)).Scan(&t.ID)
+	})
 	if isNoRows(err) {
 		return nil, tidbro.Errorf(tidbro.ECONFLICT, "a token with this secret exists")
 	}
@@ -121,7 +126,7 @@ func (s *Store) TokenByHash(ctx context.Context, secretHash []byte) (*tidbro.Tok
 }
 
 func (s *Store) RevokeToken(ctx context.Context, tenantID, id int64) error {
-	res, err := s.exec(ctx, s.db, `UPDATE tokens SET revoked = TRUE WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	res, err := s.execWrite(ctx, `UPDATE tokens SET revoked = TRUE WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	if err != nil {
 		return wrap(err, "revoke token %d", id)
 	}

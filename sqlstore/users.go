@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/tidbro/tidbro"
 )
@@ -12,40 +13,36 @@ func (s *Store) PutUser(ctx context.Context, u *tidbro.User) (created bool, err 
 		return false, err
 	}
 	defer func() { err = wrap(err, "put user %q", u.Username) }()
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer done()
-	// Locking the tenant serialises this with the tenant's other writers:
-	// no two creations of one username race, and DeleteUser sees it whole.
-	if err := s.lockTenant(ctx, tx, u.TenantID); err != nil {
-		return false, err
-	}
-	t := now()
+	var t time.Time
 	var id, createdAt int64
-	var deleted bool
-	err = s.queryRow(ctx, tx, `SELECT id, created, deleted FROM users WHERE tenant_id = ? AND username = ?`,
-		u.TenantID, u.Username).Scan(&id, &createdAt, &deleted)
-	switch {
-	case isNoRows(err):
-		created, createdAt = true, micros(t)
-		err = s.queryRow(ctx, tx, `INSERT INTO users (tenant_id, username, email, display_name, time_zone, deleted, created, updated)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Locking the tenant serialises this with the tenant's other writers:
+		// no two creations of one username race, and DeleteUser sees it whole.
+		if err := s.lockTenant(ctx, tx, u.TenantID); err != nil {
+			return err
+		}
+		t = now()
+		var deleted bool
+		err := s.queryRow(ctx, tx, `SELECT id, created, deleted FROM users WHERE tenant_id = ? AND username = ?`,
+			u.TenantID, u.Username).Scan(&id, &createdAt, &deleted)
+		switch {
+		case isNoRows(err):
+			created, createdAt = true, micros(t)
+			return s.queryRow(ctx, tx, `INSERT INTO users (tenant_id, username, email, display_name, time_zone, deleted, created, updated)
 VALUES (?, ?, ?, ?, ?, FALSE, ?, ?) RETURNING id`,
-			u.TenantID, u.Username, u.Email, u.DisplayName, u.TimeZone, createdAt, micros(t)).Scan(&id)
-	case err != nil:
-	default:
+				u.TenantID, u.Username, u.Email, u.DisplayName, u.TimeZone, createdAt, micros(t)).Scan(&id)
+		case err != nil:
+			return err
+		}
 		// A deleted user comes back as a new user in the old row.
 		if deleted {
 			created, createdAt = true, micros(t)
 		}
 		_, err = s.exec(ctx, tx, `UPDATE users SET email = ?, display_name = ?, time_zone = ?, deleted = FALSE, created = ?, updated = ?
 WHERE id = ?`, u.Email, u.DisplayName, u.TimeZone, createdAt, micros(t), id)
-	}
+		return err
+	})
 	if err != nil {
-		return false, err
-	}
-	if err := tx.Commit(); err != nil {
 		return false, err
 	}
 	u.ID, u.Created, u.Updated = id, fromMicros(createdAt), t
@@ -113,60 +110,55 @@ WHERE tenant_id = ? AND deleted = FALSE ORDER BY username`, tenantID)
 // position of its own.
 func (s *Store) DeleteUser(ctx context.Context, tenantID int64, username string) (err error) {
 	defer func() { err = wrap(err, "delete user %q", username) }()
-	tx, done, err := s.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	// Lock the tenant first, like every item write, so that no item of the
-	// user is written between listing them and committing.
-	var seq int64
-	err = s.queryRow(ctx, tx, `SELECT seq FROM tenants WHERE id = ?`+s.d.ForUpdate, tenantID).Scan(&seq)
-	if isNoRows(err) {
-		return tidbro.Errorf(tidbro.ENOTFOUND, "no tenant %d", tenantID)
-	}
-	if err != nil {
-		return err
-	}
-	t := micros(now())
-	// Marking the user first locks its row, which PutAccount waits on.
-	var userID int64
-	err = s.queryRow(ctx, tx, `UPDATE users SET deleted = TRUE, updated = ?
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Lock the tenant first, like every item write, so that no item of the
+		// user is written between listing them and committing.
+		var seq int64
+		err := s.queryRow(ctx, tx, `SELECT seq FROM tenants WHERE id = ?`+s.d.ForUpdate, tenantID).Scan(&seq)
+		if isNoRows(err) {
+			return tidbro.Errorf(tidbro.ENOTFOUND, "no tenant %d", tenantID)
+		}
+		if err != nil {
+			return err
+		}
+		t := micros(now())
+		// Marking the user first locks its row, which PutAccount waits on.
+		var userID int64
+		err = s.queryRow(ctx, tx, `UPDATE users SET deleted = TRUE, updated = ?
 WHERE tenant_id = ? AND username = ? AND deleted = FALSE RETURNING id`, t, tenantID, username).Scan(&userID)
-	if isNoRows(err) {
-		return tidbro.Errorf(tidbro.ENOTFOUND, "no user %q", username)
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := s.exec(ctx, tx, `DELETE FROM accounts WHERE user_id = ?`, userID); err != nil {
-		return err
-	}
-	// The row stays (a user of that name comes back in it), so its app
-	// passwords go now rather than by cascade: revived, the user must not
-	// find the old ones working again.
-	if _, err := s.exec(ctx, tx, `DELETE FROM app_passwords WHERE user_id = ?`, userID); err != nil {
-		return err
-	}
-	ids, err := s.liveItemIDs(ctx, tx, userID)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		seq++
-		it := &tidbro.Item{ID: id, TenantID: tenantID, ChangedBy: tidbro.OriginApp}
-		if err := s.queryRow(ctx, tx, `UPDATE items SET deleted = TRUE, version = version + 1, seq = ?, changed_by = ?, updated = ?
+		if isNoRows(err) {
+			return tidbro.Errorf(tidbro.ENOTFOUND, "no user %q", username)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `DELETE FROM accounts WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+		// The row stays (a user of that name comes back in it), so its app
+		// passwords go now rather than by cascade: revived, the user must not
+		// find the old ones working again.
+		if _, err := s.exec(ctx, tx, `DELETE FROM app_passwords WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+		ids, err := s.liveItemIDs(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			seq++
+			it := &tidbro.Item{ID: id, TenantID: tenantID, ChangedBy: tidbro.OriginApp}
+			if err := s.queryRow(ctx, tx, `UPDATE items SET deleted = TRUE, version = version + 1, seq = ?, changed_by = ?, updated = ?
 WHERE id = ? RETURNING kind, version`, seq, it.ChangedBy, t, id).Scan(&it.Kind, &it.Version); err != nil {
-			return err
+				return err
+			}
+			if err := s.logChange(ctx, tx, seq, it, userID, tidbro.OpDelete); err != nil {
+				return err
+			}
 		}
-		if err := s.logChange(ctx, tx, seq, it, userID, tidbro.OpDelete); err != nil {
-			return err
-		}
-	}
-	if _, err := s.exec(ctx, tx, `UPDATE tenants SET seq = ? WHERE id = ?`, seq, tenantID); err != nil {
+		_, err = s.exec(ctx, tx, `UPDATE tenants SET seq = ? WHERE id = ?`, seq, tenantID)
 		return err
-	}
-	return tx.Commit()
+	})
 }
 
 func (s *Store) liveItemIDs(ctx context.Context, tx *sql.Tx, ownerID int64) ([]int64, error) {

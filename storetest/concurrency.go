@@ -138,3 +138,74 @@ func testConcurrentIfMatch(t *testing.T, s tidbro.Store) {
 		t.Errorf("counter = %s at version %d, want %s at %d", got.Event.Description, got.Version, want, workers*increments+1)
 	}
 }
+
+// testConcurrentFailingWriter runs writers beside one whose every write
+// fails after it took a feed position (a stale precondition, an unknown
+// owner). Writers may share a transaction (group commit in SQLite): the
+// failing one must get its own errors and leave nothing behind, and the
+// others' writes must all be in the feed, in each writer's order, at
+// positions without gaps.
+func testConcurrentFailingWriter(t *testing.T, s tidbro.Store) {
+	ctx := t.Context()
+	tn, alice, _ := setup(t, s)
+	const writers, perWriter = 6, 40
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	put(t, s, event(tn.ID, alice.ID, "taken", start, time.Hour))
+
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range perWriter {
+			it := event(tn.ID, alice.ID, "taken", start.Add(time.Duration(i)*time.Hour), time.Hour)
+			_, _, err := s.PutItem(ctx, it, tidbro.Precondition{IfNoneMatch: true})
+			if code := tidbro.ErrorCode(err); code != tidbro.EPRECONDITION {
+				t.Errorf("failing writer, write %d over a live item: %v (code %q), want %q", i, err, code, tidbro.EPRECONDITION)
+			}
+			it = event(tn.ID, alice.ID, fmt.Sprintf("nobody-%02d", i), start, time.Hour)
+			it.OwnerID = alice.ID + 1000
+			_, _, err = s.PutItem(ctx, it, tidbro.Precondition{})
+			if code := tidbro.ErrorCode(err); code != tidbro.EINVALID {
+				t.Errorf("failing writer, write %d for an unknown owner: %v (code %q), want %q", i, err, code, tidbro.EINVALID)
+			}
+		}
+	})
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				it := event(tn.ID, alice.ID, fmt.Sprintf("w%d-%02d", w, i), start.Add(time.Duration(i)*time.Hour), time.Hour)
+				if _, _, err := s.PutItem(ctx, it, tidbro.Precondition{}); err != nil {
+					t.Errorf("writer %d, write %d: %v", w, i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+
+	all := changes(t, s, tidbro.ChangeQuery{TenantID: tn.ID})
+	if len(all) != 1+writers*perWriter {
+		t.Fatalf("feed holds %d changes, want %d: %v", len(all), 1+writers*perWriter, describe(all))
+	}
+	next := make([]int, writers)
+	for i, c := range all {
+		if c.Seq != int64(i)+1 {
+			t.Fatalf("feed position %d is %d; want positions without gaps (a failed write gives its position back)", i, c.Seq)
+		}
+		if i == 0 {
+			continue
+		}
+		var w, n int
+		if _, err := fmt.Sscanf(c.Item.AppID, "w%d-%d", &w, &n); err != nil || w >= writers {
+			t.Fatalf("feed entry %s@%d is none of the succeeding writers'", c.Item.AppID, c.Seq)
+		}
+		if n != next[w] {
+			t.Fatalf("feed entry %s@%d: writer %d's write %d comes before its write %d", c.Item.AppID, c.Seq, w, n, next[w])
+		}
+		next[w]++
+	}
+	if got := must(s.Item(ctx, tn.ID, tidbro.KindEvent, "taken"))(t); got.Version != 1 {
+		t.Errorf("the item the failing writer wrote over is at version %d, want 1", got.Version)
+	}
+}

@@ -368,3 +368,74 @@ func testDAVNames(t *testing.T, s tidbro.Store) {
 		t.Errorf("names after the deletion: %v", names)
 	}
 }
+
+// testPutDAVItem checks that a client's PUT writes item, name and object
+// together, and nothing of them when it fails.
+func testPutDAVItem(t *testing.T, s tidbro.Store) {
+	ctx := t.Context()
+	tn, alice, _ := setup(t, s)
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	events := []tidbro.Kind{tidbro.KindEvent, tidbro.KindJob}
+	wantObject := func(itemID, version int64, data string) {
+		t.Helper()
+		v, d, err := s.DAVObject(ctx, itemID)
+		if err != nil || v != version || string(d) != data {
+			t.Errorf("DAVObject(%d) = version %d, %q, %v; want version %d, %q", itemID, v, d, err, version, data)
+		}
+	}
+
+	in := event(tn.ID, alice.ID, "dav-1", start, time.Hour)
+	in.ChangedBy = tidbro.OriginDAVClient
+	v1, changed, err := s.PutDAVItem(ctx, in, tidbro.Precondition{IfNoneMatch: true}, "uid-1.ics", []byte("v1"))
+	noErr(t, err)
+	if !changed || v1.Version != 1 || v1.ID == 0 || v1.Seq != 1 {
+		t.Fatalf("created: changed = %v, %+v", changed, v1)
+	}
+	wantObject(v1.ID, 1, "v1")
+	if got := must(s.DAVItemByName(ctx, tn.ID, alice.ID, events, "uid-1.ics"))(t); got.ID != v1.ID {
+		t.Errorf("the named item is %d, want %d", got.ID, v1.ID)
+	}
+	if got := must(s.Item(ctx, tn.ID, tidbro.KindEvent, "dav-1"))(t); !reflect.DeepEqual(got, v1) {
+		t.Errorf("stored item %+v, returned %+v", got, v1)
+	}
+
+	// Bytes that change nothing tidbro models: the item stays, and so does
+	// the feed, but the client's bytes (and a new name) are kept.
+	same, changed, err := s.PutDAVItem(ctx, in, tidbro.Precondition{IfMatch: 1}, "uid-1b.ics", []byte("v1 with X-PROPS"))
+	noErr(t, err)
+	if changed || same.Version != 1 {
+		t.Errorf("unchanged: changed = %v, version %d", changed, same.Version)
+	}
+	wantObject(v1.ID, 1, "v1 with X-PROPS")
+	if got := must(s.DAVItemByName(ctx, tn.ID, alice.ID, events, "uid-1b.ics"))(t); got.ID != v1.ID {
+		t.Errorf("renamed item is %d, want %d", got.ID, v1.ID)
+	}
+	if h := head(t, s, tn.ID); h != 1 {
+		t.Errorf("Head after an unchanged PUT = %d, want 1", h)
+	}
+
+	in.Event.Summary = "edited"
+	v2, changed, err := s.PutDAVItem(ctx, in, tidbro.Precondition{IfMatch: 1}, "", []byte("v2"))
+	noErr(t, err)
+	if !changed || v2.Version != 2 {
+		t.Errorf("edited: changed = %v, version %d", changed, v2.Version)
+	}
+	wantObject(v1.ID, 2, "v2")
+
+	// A failed precondition writes nothing, object included.
+	in.Event.Summary = "lost"
+	_, _, err = s.PutDAVItem(ctx, in, tidbro.Precondition{IfMatch: 1}, "", []byte("lost"))
+	wantCode(t, err, tidbro.EPRECONDITION, "PUT over a stale version")
+	wantObject(v1.ID, 2, "v2")
+
+	// So does an invalid name: no item is created.
+	bad := event(tn.ID, alice.ID, "dav-2", start, time.Hour)
+	_, _, err = s.PutDAVItem(ctx, bad, tidbro.Precondition{}, "\xff.ics", []byte("x"))
+	wantCode(t, err, tidbro.EINVALID, "PUT with an invalid name")
+	_, err = s.Item(ctx, tn.ID, tidbro.KindEvent, "dav-2")
+	wantCode(t, err, tidbro.ENOTFOUND, "the item of a PUT with an invalid name")
+
+	if got := describe(changes(t, s, tidbro.ChangeQuery{TenantID: tn.ID})); !slices.Equal(got, []string{"dav-1@1", "dav-1@2"}) {
+		t.Errorf("feed = %v, want [dav-1@1 dav-1@2]", got)
+	}
+}

@@ -73,6 +73,7 @@ func testLinkFields(t *testing.T, s tidbro.Store) {
 		Base:   []byte("{\"fn\":\"Ada \u00e9\"}\x00\xff"),
 		Origin: tidbro.OriginGroupware, Key: "idem-key-1", Pending: tidbro.PendingUpdate,
 		SpanFrom: micro(1), SpanTo: micro(2), Error: "412 from the remote", Attempts: 2, Synced: micro(3),
+		WebLink: "https://outlook.office365.com/owa/?itemid=AAMk%2Fx&exvsurl=1&path=/calendar/item",
 	}
 	noErr(t, s.PutLink(ctx, full))
 	if got := link(p.ID, items[0].ID); !reflect.DeepEqual(got, full) {

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) tidbro.Store) {
 		{"AppPasswords", testAppPasswords},
 		{"DAVObjects", testDAVObjects},
 		{"DAVNames", testDAVNames},
+		{"PutDAVItem", testPutDAVItem},
 		{"CollectionHead", testCollectionHead},
 		{"ChangesKinds", testChangesKinds},
 		{"ScheduleLease", testScheduleLease},
@@ -63,7 +64,9 @@ func Run(t *testing.T, open func(t *testing.T) tidbro.Store) {
 		{"ScheduleCounts", testScheduleCounts},
 		{"UsersChangedSince", testUsersChangedSince},
 		{"ScheduleDeleted", testScheduleDeleted},
+		{"Subscriptions", testSubscriptions},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"ConcurrentFailingWriter", testConcurrentFailingWriter},
 		{"ConcurrentIfMatch", testConcurrentIfMatch},
 		{"ConcurrentClaims", testConcurrentClaims},
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func (g *gx) call(method, path, body string, want int) map[string]any {
 func (g *gx) sync() string {
 	g.t.Helper()
 	out := syncOnce(g.t, g.data)
-	if !strings.Contains(out, "bob/outlook/events: not set up") {
+	if !regexp.MustCompile(`bob/outlook/\w+: not set up`).MatchString(out) {
 		g.t.Fatalf("bob without a mailbox is not reported as not set up:\n%s", out)
 	}
 	return out
@@ -148,6 +149,15 @@ func TestGraphEndToEndTwoWay(t *testing.T) {
 	}
 	if got["Customer visit (Outlook)"] != "appointment" || got["Lunch"] != "groupware" || got["Doctor"] != "appointment" || len(got) != 3 {
 		t.Fatalf("the app after Outlook's edits: %v", got)
+	}
+	// The app finds each item in Outlook, with the link that opens it there.
+	visit := g.outlook()["Customer visit (Outlook)"]
+	ls := g.call("GET", "/v1/users/alice/events/E1/links", "", 200)["links"].([]any)
+	if len(ls) != 1 {
+		t.Fatalf("links of E1: %v", ls)
+	}
+	if l := ls[0].(map[string]any); l["account"] != "outlook" || l["collection"] != "events" || l["remoteId"] != visit.ID || l["webLink"] != visit.WebLink || visit.WebLink == "" {
+		t.Fatalf("link of E1: %v; Outlook has %s at %s", l, visit.ID, visit.WebLink)
 	}
 	// And bob shows as not set up, parked without retries.
 	st := g.call("GET", "/v1/users/bob/status", "", 200)

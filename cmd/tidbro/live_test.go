@@ -68,7 +68,12 @@ type instance struct {
 // directory and environment (TIDBRO_DB and the like).
 func startInstance(t testing.TB, data string, env ...string) *instance {
 	t.Helper()
-	addr := freeAddr(t)
+	return startInstanceAt(t, freeAddr(t), data, env...)
+}
+
+// startInstanceAt is startInstance on a given address.
+func startInstanceAt(t testing.TB, addr, data string, env ...string) *instance {
+	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--addr", addr, "--data", data, "--lease", "3s", "--retry", "1s")
 	cmd.Env = append(append(os.Environ(), "TIDBRO_DB=", "TIDBRO_SECRET_KEY=", "TIDBRO_LOG_LEVEL=debug"), env...)
 	in := &instance{t: t, cmd: cmd, base: "http://" + addr, logs: &bytes.Buffer{}, done: make(chan struct{})}

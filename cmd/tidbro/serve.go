@@ -10,14 +10,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tidbro/tidbro"
 	"github.com/tidbro/tidbro/api"
 	"github.com/tidbro/tidbro/davserver"
 	"github.com/tidbro/tidbro/engine"
+	"github.com/tidbro/tidbro/graph"
 	"github.com/tidbro/tidbro/metrics"
 	"github.com/tidbro/tidbro/scheduler"
 )
@@ -37,11 +40,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	lease := fs.Duration("lease", durationEnv("TIDBRO_LEASE", scheduler.DefaultLease), "how long a pair stays with an instance that stops renewing (env TIDBRO_LEASE)")
 	retry := fs.Duration("retry", durationEnv("TIDBRO_RETRY", 30*time.Second), "first wait after a failed run; doubles per failure up to an hour (env TIDBRO_RETRY)")
 	noSync := fs.Bool("no-sync", os.Getenv("TIDBRO_NO_SYNC") == "true", "serve the API and DAV only; run no synchronisation here (env TIDBRO_NO_SYNC=true)")
+	publicURL := fs.String("public-url", os.Getenv("TIDBRO_PUBLIC_URL"), "the https:// URL groupware reaches this server at, for change notifications (Microsoft Graph); without it groupware is polled (env TIDBRO_PUBLIC_URL)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
+	}
+	notify, err := notificationURLs(*publicURL)
+	if err != nil {
+		return err
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
@@ -66,10 +74,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Latency:   reg.Histogram("tidbro_remote_request_duration_seconds", "Requests to groupware servers, by method and status class.", metrics.DurationBuckets, "method", "status"),
 		Throttled: reg.Counter("tidbro_remote_throttled_total", "429 answers from groupware servers, by host.", "host"),
 	}
-	sched := &scheduler.Scheduler{Store: store, Engine: &engine.Engine{Store: store, Connect: connect, Log: log}, Log: log,
+	sched := &scheduler.Scheduler{Store: store, Engine: &engine.Engine{Store: store, Connect: connect, Log: log, Notify: notify}, Log: log,
 		Metrics: scheduler.NewMetrics(reg, store), Lease: *lease, RetryMin: *retry}
 	srv := &http.Server{
-		Handler:           handler(store, log, reg),
+		Handler:           handler(store, log, reg, &graph.Notifications{Store: store, Wake: sched.Wake, Log: log}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -128,12 +136,35 @@ func durationEnv(key string, def time.Duration) time.Duration {
 	return def
 }
 
-// handler serves the REST API, and the DAV server under /dav/ with the
-// RFC 6764 redirects, on one port.
-func handler(store tidbro.Store, log *slog.Logger, reg *metrics.Registry) http.Handler {
+// Where Graph sends change and lifecycle notifications, under --public-url.
+const (
+	graphNotificationsPath = "/webhooks/graph"
+	graphLifecyclePath     = "/webhooks/graph/lifecycle"
+)
+
+// notificationURLs derives the notification endpoints from --public-url
+// ("" leaves notifications off).
+func notificationURLs(public string) (tidbro.SubscriptionRequest, error) {
+	if public == "" {
+		return tidbro.SubscriptionRequest{}, nil
+	}
+	u, err := url.Parse(public)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+		return tidbro.SubscriptionRequest{}, fmt.Errorf("--public-url %q is not an http(s) URL without a query", public)
+	}
+	base := strings.TrimSuffix(u.String(), "/")
+	return tidbro.SubscriptionRequest{NotificationURL: base + graphNotificationsPath, LifecycleURL: base + graphLifecyclePath}, nil
+}
+
+// handler serves the REST API, the DAV server under /dav/ with the RFC
+// 6764 redirects, and the groupware notification endpoints, on one port.
+func handler(store tidbro.Store, log *slog.Logger, reg *metrics.Registry, notifications http.Handler) http.Handler {
 	dav := davserver.New(store, davserver.Options{Logger: log})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", reg)
+	// Unauthenticated: Graph proves itself with each subscription's secret.
+	mux.Handle("POST "+graphNotificationsPath, notifications)
+	mux.Handle("POST "+graphLifecyclePath, notifications)
 	mux.Handle(davserver.Prefix, dav)
 	mux.Handle("/.well-known/caldav", dav)
 	mux.Handle("/.well-known/carddav", dav)

@@ -16,6 +16,12 @@ import (
 func (s *Server) serveMailbox(q *req, mb *mailbox, who string, rest []string) {
 	method := q.r.Method
 	switch {
+	case rest[0] == "contacts" || rest[0] == "contactFolders":
+		s.serveContacts(q, mb, who, rest)
+		return
+	case rest[0] == "todo":
+		s.serveTodo(q, mb, who, rest[1:])
+		return
 	case rest[0] == "calendars" && len(rest) == 1:
 		if s.method(q, http.MethodGet) {
 			q.json(http.StatusOK, map[string]any{"@odata.context": s.URL + "/$metadata#users('" + who + "')/calendars", "value": []any{calendarJSON(mb)}})
@@ -171,6 +177,7 @@ func (mb *mailbox) touch(ids ...string) {
 	for _, id := range ids {
 		mb.logSeq++
 		mb.log = append(mb.log, logEntry{mb.logSeq, id})
+		mb.srv.eventChanged(mb, id)
 	}
 }
 

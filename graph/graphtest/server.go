@@ -2,7 +2,10 @@
 // that tidbro's Graph connector uses: app-only tokens (client credentials
 // with a secret or a certificate), users, the default calendar and its
 // events (recurrence, occurrences, exceptions, calendarView delta, extended
-// properties), JSON batching and Outlook's throttling.
+// properties), the default contact folder (delta, photos), To Do lists and
+// tasks (delta, linked resources, open extensions), change-notification
+// subscriptions (validation handshake, delivery, lifecycle events), JSON
+// batching and Outlook's throttling.
 //
 // It follows Microsoft's documented behaviour; where the documentation is
 // silent, the comment says the choice is ours. It also watches the client:
@@ -66,6 +69,7 @@ type Server struct {
 	violations    []string
 	expectViol    bool
 	counter       uint64 // makes ids and change keys unique
+	subs          map[string]*subscription
 }
 
 type user struct {
@@ -77,12 +81,18 @@ type user struct {
 // mailbox is one user's Outlook state: the default calendar's events and
 // what the fake needs to answer delta queries and to throttle.
 type mailbox struct {
-	owner  *user
-	calID  string
-	events map[string]*Event // series masters and single instances
-	order  []string          // ids of events, in creation order
-	txns   map[string]string // transactionId → event id, for the mailbox's lifetime
-	tombs  map[string]Event  // deleted events, for transactionId replays
+	owner *user
+	srv   *Server // for change notifications
+	// announced tells created from updated for notifications: ids
+	// notified as existing.
+	announced map[string]bool
+	calID     string
+	events    map[string]*Event // series masters and single instances
+	order     []string          // ids of events, in creation order
+	txns      map[string]string // transactionId → event id, for the mailbox's lifetime
+	tombs     map[string]Event  // deleted events, for transactionId replays
+	contacts  *contactStore     // the default contact folder
+	todo      *todoStore        // To Do lists and tasks
 
 	logSeq  int        // position of the last change
 	log     []logEntry // every item id touched, for out-of-window @removed
@@ -168,6 +178,7 @@ func (s *Server) AddUserIn(tenantID, upn, mail string, hasMailbox bool) (id stri
 	if hasMailbox {
 		u.mb = &mailbox{
 			owner:     u,
+			srv:       s,
 			calID:     calendarID(u.id),
 			events:    map[string]*Event{},
 			txns:      map[string]string{},
@@ -176,6 +187,12 @@ func (s *Server) AddUserIn(tenantID, upn, mail string, hasMailbox bool) (id stri
 			expired:   map[string]*deltaState{},
 			pages:     map[string]*deltaPage{},
 			notBefore: map[string]retryMark{},
+			contacts:  newContactStore(u.id),
+			todo:      newTodoStore(s),
+		}
+		u.mb.contacts.mb = u.mb
+		for _, l := range u.mb.todo.lists {
+			l.mb = u.mb
 		}
 	}
 	s.users = append(s.users, u)
@@ -427,6 +444,8 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		q.fail(http.StatusBadRequest, "BadRequest", "Invalid request URL.")
 	case segs[0] == "me":
 		q.fail(http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow.")
+	case segs[0] == "subscriptions":
+		s.serveSubscriptions(q, tenant, segs[1:])
 	case segs[0] != "users":
 		q.failf(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '%s'.", segs[0])
 	case len(segs) == 1:
