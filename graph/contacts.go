@@ -937,19 +937,5 @@ func (f *ContactFolder) Update(ctx context.Context, it *tidbro.RemoteItem, ifMat
 // Delete removes the contact if its etag is still ifMatch ("" for any);
 // one that is gone is deleted already.
 func (f *ContactFolder) Delete(ctx context.Context, id, ifMatch string) error {
-	r := request{Method: http.MethodDelete, Path: f.contactPath(id)}
-	if ifMatch != "" {
-		r.Headers = map[string]string{"If-Match": ifMatch}
-	}
-	a, err := f.c.box(f.user).writes.do(ctx, r)
-	if err == nil {
-		err = a.answer(r, nil)
-	}
-	switch tidbro.ErrorCode(err) {
-	case "", tidbro.ENOTFOUND:
-		return nil
-	case tidbro.EPRECONDITION:
-		return tidbro.Errorf(tidbro.EPRECONDITION, "%s changed in Outlook", id)
-	}
-	return err
+	return deleteItem(ctx, f.c, f.user, f.contactPath(id), id, ifMatch, "Outlook")
 }

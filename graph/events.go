@@ -251,36 +251,9 @@ func sortedKeys[V any](m map[string]V) []string {
 // Fetch reads events (single ones and series masters with their
 // exceptions and cancellations) in batches of 20.
 func (cal *Calendar) Fetch(ctx context.Context, ids []string) ([]*tidbro.RemoteItem, []tidbro.ItemError, error) {
-	reqs := make([]request, len(ids))
-	for i, id := range ids {
-		reqs[i] = request{Method: http.MethodGet, Path: cal.eventPath(id) + "?$select=" + eventFields + "&$expand=exceptionOccurrences"}
-	}
-	as, err := cal.c.batch(ctx, cal.user, reqs)
-	if err != nil {
-		return nil, nil, err
-	}
-	var items []*tidbro.RemoteItem
-	var errs []tidbro.ItemError
-	for i, a := range as {
-		var e event
-		err := a.answer(reqs[i], &e)
-		switch {
-		case tidbro.ErrorCode(err) == tidbro.ENOTFOUND:
-			continue
-		case err != nil && tidbro.Transient(err):
-			return nil, nil, err
-		case err != nil:
-			errs = append(errs, tidbro.ItemError{ID: ids[i], Err: err})
-			continue
-		}
-		it, err := cal.item(&e, a.Body)
-		if err != nil {
-			errs = append(errs, tidbro.ItemError{ID: ids[i], Err: tidbro.Errorf(tidbro.EINVALID, "cannot read event %s: %v", ids[i], err)})
-			continue
-		}
-		items = append(items, it)
-	}
-	return items, errs, nil
+	return fetchEach(ctx, cal.c, cal.user, ids, "event", func(id string) string {
+		return cal.eventPath(id) + "?$select=" + eventFields + "&$expand=exceptionOccurrences"
+	}, cal.item)
 }
 
 func (cal *Calendar) item(e *event, raw []byte) (*tidbro.RemoteItem, error) {
@@ -585,21 +558,7 @@ func (cal *Calendar) instances(ctx context.Context, masterID string, from, to ti
 // Delete removes the event (a series with its occurrences) if its etag is
 // still ifMatch ("" for any); one that is gone is deleted already.
 func (cal *Calendar) Delete(ctx context.Context, id, ifMatch string) error {
-	r := request{Method: http.MethodDelete, Path: cal.eventPath(id)}
-	if ifMatch != "" {
-		r.Headers = map[string]string{"If-Match": ifMatch}
-	}
-	a, err := cal.c.box(cal.user).writes.do(ctx, r)
-	if err == nil {
-		err = a.answer(r, nil)
-	}
-	switch tidbro.ErrorCode(err) {
-	case "", tidbro.ENOTFOUND:
-		return nil
-	case tidbro.EPRECONDITION:
-		return tidbro.Errorf(tidbro.EPRECONDITION, "%s changed in Outlook", id)
-	}
-	return err
+	return deleteItem(ctx, cal.c, cal.user, cal.eventPath(id), id, ifMatch, "Outlook")
 }
 
 // Tokens are the sync state, base64url JSON: opaque to the engine, and

@@ -176,36 +176,7 @@ func (l *TaskList) Changes(ctx context.Context, token string, _ *tidbro.TimeRang
 // Fetch reads tasks with their links and tidbro's extension, in batches of
 // 20.
 func (l *TaskList) Fetch(ctx context.Context, ids []string) ([]*tidbro.RemoteItem, []tidbro.ItemError, error) {
-	reqs := make([]request, len(ids))
-	for i, id := range ids {
-		reqs[i] = request{Method: http.MethodGet, Path: l.taskPath(id) + "?" + taskQuery}
-	}
-	as, err := l.c.batch(ctx, l.user, reqs)
-	if err != nil {
-		return nil, nil, err
-	}
-	var items []*tidbro.RemoteItem
-	var errs []tidbro.ItemError
-	for i, a := range as {
-		var g todoTask
-		err := a.answer(reqs[i], &g)
-		switch {
-		case tidbro.ErrorCode(err) == tidbro.ENOTFOUND:
-			continue
-		case err != nil && tidbro.Transient(err):
-			return nil, nil, err
-		case err != nil:
-			errs = append(errs, tidbro.ItemError{ID: ids[i], Err: err})
-			continue
-		}
-		it, err := todoItem(&g, a.Body)
-		if err != nil {
-			errs = append(errs, tidbro.ItemError{ID: ids[i], Err: tidbro.Errorf(tidbro.EINVALID, "cannot read To Do task %s: %v", ids[i], err)})
-			continue
-		}
-		items = append(items, it)
-	}
-	return items, errs, nil
+	return fetchEach(ctx, l.c, l.user, ids, "To Do task", func(id string) string { return l.taskPath(id) + "?" + taskQuery }, todoItem)
 }
 
 func todoItem(g *todoTask, raw []byte) (*tidbro.RemoteItem, error) {
@@ -424,18 +395,7 @@ func (l *TaskList) ref(ctx context.Context, id string) (tidbro.RemoteRef, error)
 // Delete removes the task if its etag is still ifMatch ("" for any); one
 // that is gone is deleted already.
 func (l *TaskList) Delete(ctx context.Context, id, ifMatch string) error {
-	r := request{Method: http.MethodDelete, Path: l.taskPath(id)}
-	if ifMatch != "" {
-		r.Headers = map[string]string{"If-Match": ifMatch}
-	}
-	err := l.write(ctx, r, nil)
-	switch tidbro.ErrorCode(err) {
-	case "", tidbro.ENOTFOUND:
-		return nil
-	case tidbro.EPRECONDITION:
-		return tidbro.Errorf(tidbro.EPRECONDITION, "%s changed in To Do", id)
-	}
-	return err
+	return deleteItem(ctx, l.c, l.user, l.taskPath(id), id, ifMatch, "To Do")
 }
 
 // ---- mapping ----
