@@ -435,33 +435,11 @@ func decodeCursor(s string) (*cursor, error) {
 // current state. The tenant's feed leaves out departures, which only matter
 // to the collection the item left.
 func (s *Store) Changes(ctx context.Context, q tidbro.ChangeQuery) ([]tidbro.Change, error) {
-	var b strings.Builder
-	b.WriteString(`SELECT c.seq, c.op, c.version, c.changed_by, c.user_id, cu.username, ` + itemColumns + `
-FROM changes c JOIN items i ON i.id = c.item_id JOIN users u ON u.id = i.owner_id JOIN users cu ON cu.id = c.user_id
-WHERE c.tenant_id = ? AND c.seq > ?`)
-	args := []any{q.TenantID, q.Since}
-	if q.OwnerID != 0 {
-		b.WriteString(` AND c.user_id = ?`)
-		args = append(args, q.OwnerID)
-	} else {
-		b.WriteString(` AND c.op <> 'depart'`)
+	query, args, err := changesQuery(q)
+	if err != nil {
+		return nil, err
 	}
-	if q.Kind != "" {
-		b.WriteString(` AND c.kind = ?`)
-		args = append(args, q.Kind)
-	} else if len(q.Kinds) > 0 {
-		kinds, err := validKinds(q.Kinds)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(` AND c.kind IN (` + placeholders(len(kinds)) + `)`)
-		for _, k := range kinds {
-			args = append(args, k)
-		}
-	}
-	b.WriteString(` ORDER BY c.seq LIMIT ?`)
-	args = append(args, pageSize(q.Limit))
-	rows, err := s.query(ctx, s.db, b.String(), args...)
+	rows, err := s.query(ctx, s.db, query, args...)
 	if err != nil {
 		return nil, wrap(err, "changes")
 	}
@@ -478,4 +456,49 @@ WHERE c.tenant_id = ? AND c.seq > ?`)
 		return nil, wrap(err, "changes")
 	}
 	return cs, nil
+}
+
+// changesQuery is the query of Changes, and its arguments.
+func changesQuery(q tidbro.ChangeQuery) (string, []any, error) {
+	limit := pageSize(q.Limit)
+	kinds := q.Kinds
+	if q.Kind != "" {
+		kinds = []tidbro.Kind{q.Kind}
+	}
+	kinds, err := validKinds(kinds)
+	if err != nil {
+		return "", nil, err
+	}
+	const columns = `tenant_id, seq, item_id, user_id, kind, op, version, changed_by`
+	var from string
+	var args []any
+	if q.OwnerID != 0 {
+		// A user's changes come from the (user, kind, seq) index, one range
+		// per kind, merged: read in the tenant's seq order instead, they
+		// would cost every other user's changes since q.Since.
+		if len(kinds) == 0 {
+			kinds = tidbro.Kinds
+		}
+		parts := make([]string, len(kinds))
+		for i, k := range kinds {
+			parts[i] = fmt.Sprintf(`SELECT * FROM (SELECT %s FROM changes WHERE user_id = ? AND kind = ? AND seq > ? AND tenant_id = ? ORDER BY seq LIMIT ?) AS k%d`, columns, i)
+			args = append(args, q.OwnerID, k, q.Since, q.TenantID, limit)
+		}
+		from = "(" + strings.Join(parts, " UNION ALL ") + ")"
+	} else {
+		from = `(SELECT ` + columns + ` FROM changes WHERE tenant_id = ? AND seq > ? AND op <> 'depart'`
+		args = append(args, q.TenantID, q.Since)
+		if len(kinds) > 0 {
+			from += ` AND kind IN (` + placeholders(len(kinds)) + `)`
+			for _, k := range kinds {
+				args = append(args, k)
+			}
+		}
+		from += ` ORDER BY seq LIMIT ?)`
+		args = append(args, limit)
+	}
+	query := `SELECT c.seq, c.op, c.version, c.changed_by, c.user_id, cu.username, ` + itemColumns + `
+FROM ` + from + ` c JOIN items i ON i.id = c.item_id JOIN users u ON u.id = i.owner_id JOIN users cu ON cu.id = c.user_id
+ORDER BY c.seq LIMIT ?`
+	return query, append(args, limit), nil
 }

@@ -82,7 +82,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("tidbro serving", "addr", ln.Addr().String(), "tls", *tlsCert != "", "version", versionString(), "data", db.data)
+	log.Info("tidbro serving", "addr", ln.Addr().String(), "tls", *tlsCert != "", "version", versionString(), "data", db.data,
+		"notifications", notify.NotificationURL)
+	if strings.HasPrefix(notify.NotificationURL, "http://") {
+		log.Warn("Microsoft Graph delivers change notifications to https URLs only; with an http --public-url its subscriptions fail and Graph pairs are polled")
+	}
 	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSched()
 	var schedDone chan error // nil, and never ready, without a scheduler
