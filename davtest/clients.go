@@ -26,7 +26,7 @@ type PyCalDAV struct {
 // it is not, failing it under CI=true).
 func NewPyCalDAV(t testing.TB, url, user, password string) *PyCalDAV {
 	t.Helper()
-	if err := exec.Command(DebianPython, "-c", "import caldav").Run(); err != nil {
+	if err := exec.Command(DebianPython, "-I", "-c", "import caldav.davclient").Run(); err != nil {
 		missing(t, "python3-caldav")
 	}
 	_, file, _, _ := runtime.Caller(0)
