@@ -191,10 +191,8 @@ func (x *executor) key(itemID int64, restore bool) string {
 func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	en := a.Entry
 	l := x.link(en, en.App.Origin)
-	// A resumed create may find the item made by the interrupted attempt,
-	// and a groupware user may have edited it since: its etag must not be
-	// taken as holding what we sent. Left empty, the next listing fetches
-	// and compares it.
+	// A resumed create may find the item the interrupted attempt made,
+	// holding an older version (settleResumed).
 	resumed := l.Pending == tidbro.PendingCreate && a.Op == CreateRemote
 	if l.Key == "" || a.Op == RestoreRemote {
 		l.Key = x.key(en.App.ID, a.Op == RestoreRemote)
@@ -210,9 +208,39 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 		return err
 	}
 	if resumed {
-		ref.ETag = ""
+		if ref, err = x.settleResumed(ctx, ref, view); err != nil {
+			return err
+		}
 	}
 	return x.linkedAs(ctx, l, en.App, ref, view, tidbro.PendingCreated)
+}
+
+// settleResumed makes the item a resumed create found hold view: the
+// interrupted attempt wrote the app item as it was then (it may have been
+// edited since), or a groupware user edited what it made. Linked as it
+// is, the item would keep the older content for good, since nothing
+// reports it changed.
+func (x *executor) settleResumed(ctx context.Context, ref tidbro.RemoteRef, view *tidbro.Item) (tidbro.RemoteRef, error) {
+	items, _, err := x.remote.Fetch(ctx, []string{ref.ID})
+	if err != nil {
+		return tidbro.RemoteRef{}, fmt.Errorf("reading the item an interrupted create made: %w", err)
+	}
+	if len(items) == 0 {
+		ref.ETag = "" // gone again: the next listing tells
+		return ref, nil
+	}
+	cur := items[0]
+	if RemoteHash(cur) == viewHash(view) {
+		return refOf(cur), nil
+	}
+	ri := remoteItem(cur.ID, view)
+	ri.Raw = cur.Raw
+	x.remoteWrites.Add(1)
+	updated, err := x.remote.Update(ctx, ri, cur.ETag)
+	if err != nil {
+		return tidbro.RemoteRef{}, fmt.Errorf("bringing the item an interrupted create made up to date: %w", err)
+	}
+	return updated, nil
 }
 
 func remoteItem(id string, v *tidbro.Item) *tidbro.RemoteItem {

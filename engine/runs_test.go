@@ -50,3 +50,35 @@ func TestQuietRunsNotRecorded(t *testing.T) {
 		t.Fatalf("a failed run is not recorded: %d runs, last %+v", runs(), rs[0])
 	}
 }
+
+// A create whose answer was lost leaves the item on the remote; when the
+// app edits it before the next run, the resumed create finds the old
+// version and brings it up to date (linked as it was, it stayed old for
+// good: found by the SIGKILL test).
+func TestResumedCreateTakesLaterEdits(t *testing.T) {
+	h := newHarness(t, tidbro.DefaultPolicy(), memremote.Options{}, "alice")
+	start := h.now.Add(24 * time.Hour)
+	h.put("alice", "A1", tidbro.KindEvent, event("Visit", start))
+	h.remote("alice").SetFault(func(op memremote.Op, _ string) memremote.FaultAction {
+		if op == memremote.OpCreate {
+			return memremote.FailAfter
+		}
+		return memremote.None
+	})
+	h.sync("alice", Options{})
+	if items := h.remote("alice").Items(); len(items) != 1 || items[0].Event.Summary != "Visit" {
+		t.Fatalf("the interrupted create: remote holds %v", items)
+	}
+	h.remote("alice").SetFault(nil)
+	h.put("alice", "A1", tidbro.KindEvent, event("Visit (moved)", start.Add(time.Hour)))
+	h.now = h.now.Add(time.Minute)
+	h.sync("alice", Options{})
+	items := h.remote("alice").Items()
+	if len(items) != 1 || items[0].Event.Summary != "Visit (moved)" || !items[0].Event.Start.Equal(start.Add(time.Hour)) {
+		t.Fatalf("after the resumed create: remote holds %+v", items[0].Event)
+	}
+	h.now = h.now.Add(time.Minute)
+	if res := h.sync("alice", Options{}); len(res.Actions) != 0 {
+		t.Errorf("a run after that still acts: %+v", res.Actions)
+	}
+}
