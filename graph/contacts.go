@@ -558,29 +558,17 @@ func (f *ContactFolder) Changes(ctx context.Context, token string, _ *tidbro.Tim
 	}
 	out := &tidbro.RemoteChanges{Full: token == ""}
 	changed, removed := map[string]string{}, map[string]bool{}
-	var next string
-	for link != "" {
-		var page struct {
-			Value     []contact `json:"value"`
-			NextLink  string    `json:"@odata.nextLink"`
-			DeltaLink string    `json:"@odata.deltaLink"`
+	next, err := deltaRound(ctx, f.c, f.user, link, "contact delta", func(g contact) {
+		if g.Removed != nil {
+			delete(changed, g.ID)
+			removed[g.ID] = true
+		} else {
+			delete(removed, g.ID)
+			changed[g.ID] = g.ETag
 		}
-		if _, err := f.c.do(ctx, f.user, request{Method: http.MethodGet, Path: link, Headers: map[string]string{"Prefer": "odata.maxpagesize=100"}}, &page); err != nil {
-			return nil, fmt.Errorf("contact delta: %w", err)
-		}
-		for _, g := range page.Value {
-			if g.Removed != nil {
-				delete(changed, g.ID)
-				removed[g.ID] = true
-			} else {
-				delete(removed, g.ID)
-				changed[g.ID] = g.ETag
-			}
-		}
-		link = page.NextLink
-		if page.DeltaLink != "" {
-			next, link = page.DeltaLink, ""
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range sortedKeys(changed) {
 		out.Changed = append(out.Changed, tidbro.RemoteRef{ID: id, ETag: changed[id]})

@@ -129,33 +129,23 @@ func (cal *Calendar) Changes(ctx context.Context, token string, window *tidbro.T
 	removals := false
 	singles := map[string]string{}
 	var removed []string
-	for link != "" {
-		var page struct {
-			Value     []event `json:"value"`
-			NextLink  string  `json:"@odata.nextLink"`
-			DeltaLink string  `json:"@odata.deltaLink"`
+	var err error
+	st.Link, err = deltaRound(ctx, cal.c, cal.user, link, "calendarView delta", func(e event) {
+		switch {
+		case e.Removed != nil:
+			removals = true
+			delete(singles, e.ID)
+			removed = append(removed, e.ID)
+		case e.SeriesMasterID != "":
+			series[e.SeriesMasterID], changedSeries[e.SeriesMasterID] = true, true
+		case e.Type == "seriesMaster":
+			series[e.ID], changedSeries[e.ID] = true, true
+		default:
+			singles[e.ID] = e.ETag
 		}
-		if _, err := cal.c.do(ctx, cal.user, request{Method: http.MethodGet, Path: link, Headers: map[string]string{"Prefer": "odata.maxpagesize=100"}}, &page); err != nil {
-			return nil, fmt.Errorf("calendarView delta: %w", err)
-		}
-		for _, e := range page.Value {
-			switch {
-			case e.Removed != nil:
-				removals = true
-				delete(singles, e.ID)
-				removed = append(removed, e.ID)
-			case e.SeriesMasterID != "":
-				series[e.SeriesMasterID], changedSeries[e.SeriesMasterID] = true, true
-			case e.Type == "seriesMaster":
-				series[e.ID], changedSeries[e.ID] = true, true
-			default:
-				singles[e.ID] = e.ETag
-			}
-		}
-		link = page.NextLink
-		if page.DeltaLink != "" {
-			st.Link, link = page.DeltaLink, ""
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	// Series: their masters' etags, and which are gone. After removals any
 	// known series may have lost occurrences or been deleted, so all are

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/tidbro/tidbro"
@@ -63,4 +64,28 @@ func deleteItem(ctx context.Context, c *Client, user, path, id, ifMatch, where s
 		return tidbro.Errorf(tidbro.EPRECONDITION, "%s changed in %s", id, where)
 	}
 	return err
+}
+
+// deltaRound reads a delta round from link (a delta link, or the first
+// request of a new round) page by page, handing each entry to each, and
+// returns the round's delta link for the next one.
+func deltaRound[T any](ctx context.Context, c *Client, user, link, what string, each func(T)) (string, error) {
+	for link != "" {
+		var page struct {
+			Value     []T    `json:"value"`
+			NextLink  string `json:"@odata.nextLink"`
+			DeltaLink string `json:"@odata.deltaLink"`
+		}
+		if _, err := c.do(ctx, user, request{Method: http.MethodGet, Path: link, Headers: map[string]string{"Prefer": "odata.maxpagesize=100"}}, &page); err != nil {
+			return "", fmt.Errorf("%s: %w", what, err)
+		}
+		for _, v := range page.Value {
+			each(v)
+		}
+		if page.DeltaLink != "" {
+			return page.DeltaLink, nil
+		}
+		link = page.NextLink
+	}
+	return "", tidbro.Errorf(tidbro.EUNAVAILABLE, "%s: the round ended without a delta link", what)
 }

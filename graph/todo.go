@@ -132,32 +132,17 @@ func (l *TaskList) Changes(ctx context.Context, token string, _ *tidbro.TimeRang
 	}
 	changed := map[string]string{}
 	removed := map[string]bool{} // id → deleted
-	next := ""
-	for link != "" {
-		var page struct {
-			Value     []todoTask `json:"value"`
-			NextLink  string     `json:"@odata.nextLink"`
-			DeltaLink string     `json:"@odata.deltaLink"`
+	next, err := deltaRound(ctx, l.c, l.user, link, "tasks delta of the To Do list", func(g todoTask) {
+		if g.Removed != nil {
+			delete(changed, g.ID)
+			removed[g.ID] = !strings.EqualFold(g.Removed.Reason, "changed")
+			return
 		}
-		if _, err := l.c.do(ctx, l.user, request{Method: http.MethodGet, Path: link, Headers: map[string]string{"Prefer": "odata.maxpagesize=100"}}, &page); err != nil {
-			return nil, fmt.Errorf("tasks delta of the To Do list: %w", err)
-		}
-		for _, g := range page.Value {
-			if g.Removed != nil {
-				delete(changed, g.ID)
-				removed[g.ID] = !strings.EqualFold(g.Removed.Reason, "changed")
-				continue
-			}
-			delete(removed, g.ID)
-			changed[g.ID] = g.ETag
-		}
-		link = page.NextLink
-		if page.DeltaLink != "" {
-			next, link = page.DeltaLink, ""
-		}
-	}
-	if next == "" {
-		return nil, tidbro.Errorf(tidbro.EUNAVAILABLE, "tasks delta of the To Do list: the round ended without a delta link")
+		delete(removed, g.ID)
+		changed[g.ID] = g.ETag
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := &tidbro.RemoteChanges{Full: token == ""}
 	for _, id := range sortedKeys(changed) {
