@@ -130,19 +130,10 @@ type contactSnapshot struct {
 	sel  []string
 }
 
-// contactRound is one delta round, computed whole when it starts; its
-// pages are served from it, so that a retried page is the same page.
-type contactRound struct {
-	entries []any
-	next    *contactSnapshot
-	token   string // made when the last page is first served
-}
-
-type contactPage struct {
-	round *contactRound
-	off   int
-	skip  string // skip token of the following page, made when first needed
-}
+type (
+	contactRound = round[*contactSnapshot]
+	contactPage  = roundPage[*contactSnapshot]
+)
 
 func newContactStore(userID string) *contactStore {
 	h := sha256.Sum256([]byte("contacts " + userID))
@@ -629,27 +620,7 @@ func (s *Server) contactDelta(q *req, cs *contactStore, who string) {
 	if v, err := strconv.Atoi(q.prefer["odata.maxpagesize"]); err == nil && v > 0 {
 		size = v
 	}
-	r := pg.round
-	end := min(pg.off+size, len(r.entries))
-	out := map[string]any{
-		"@odata.context": s.URL + "/$metadata#Collection(contact)",
-		"value":          append([]any{}, r.entries[pg.off:end]...),
-	}
-	link := s.URL + strings.TrimPrefix(q.r.URL.EscapedPath(), "/v1.0")
-	if end < len(r.entries) {
-		if pg.skip == "" {
-			pg.skip = randomToken()
-			cs.pages[pg.skip] = &contactPage{round: r, off: end}
-		}
-		out["@odata.nextLink"] = link + "?$skiptoken=" + pg.skip
-	} else {
-		if r.token == "" {
-			r.token = randomToken()
-			cs.deltas[r.token] = r.next
-		}
-		out["@odata.deltaLink"] = link + "?$deltatoken=" + r.token
-	}
-	q.json(http.StatusOK, out)
+	servePage(s, q, pg, size, "contact", cs.pages, cs.deltas)
 }
 
 // contactRound computes a round since prev (nil: the first): contacts new

@@ -23,20 +23,59 @@ type deltaState struct {
 	seq    int               // mailbox log position of the snapshot
 }
 
-// deltaSession is one round: its entries and the state its delta token
-// will stand for.
-type deltaSession struct {
+// round is one delta round of any collection, computed whole when it
+// starts: its entries and the state S its delta token will stand for.
+type round[S any] struct {
 	entries []any
-	next    *deltaState
+	next    S
 	token   string // the delta token, made when the last page is first served
 }
 
-// deltaPage is where a skip token points; serving it again (a retry) gives
+// roundPage is where a skip token points; serving it again (a retry) gives
 // the same page and links.
-type deltaPage struct {
-	sess *deltaSession
-	off  int
-	next map[int]string // end offset → skip token of the following page
+type roundPage[S any] struct {
+	round *round[S]
+	off   int
+	next  map[int]string // end offset → skip token of the following page
+}
+
+type (
+	deltaSession = round[*deltaState]
+	deltaPage    = roundPage[*deltaState]
+)
+
+// servePage answers with page pg of its round, size entries of the
+// collection of entity (event, contact, todoTask), and a nextLink to the
+// rest (remembered in pages) or, on the last page, the deltaLink of the
+// round's end state (remembered in deltas). A page has either link, never
+// both.
+func servePage[S any](s *Server, q *req, pg *roundPage[S], size int, entity string, pages map[string]*roundPage[S], deltas map[string]S) {
+	r := pg.round
+	end := min(pg.off+size, len(r.entries))
+	out := map[string]any{
+		"@odata.context": s.URL + "/$metadata#Collection(" + entity + ")",
+		"value":          append([]any{}, r.entries[pg.off:end]...),
+	}
+	link := s.URL + strings.TrimPrefix(q.r.URL.EscapedPath(), "/v1.0")
+	if end < len(r.entries) {
+		if pg.next == nil {
+			pg.next = map[int]string{}
+		}
+		tok := pg.next[end]
+		if tok == "" {
+			tok = randomToken()
+			pg.next[end] = tok
+			pages[tok] = &roundPage[S]{round: r, off: end}
+		}
+		out["@odata.nextLink"] = link + "?$skiptoken=" + tok
+	} else {
+		if r.token == "" {
+			r.token = randomToken()
+			deltas[r.token] = r.next
+		}
+		out["@odata.deltaLink"] = link + "?$deltatoken=" + r.token
+	}
+	q.json(http.StatusOK, out)
 }
 
 // defaultDeltaPage is the page size without Prefer: odata.maxpagesize (our
@@ -66,45 +105,19 @@ func (s *Server) delta(q *req, mb *mailbox) {
 			s.gone(q, mb.expired[qs.Get("$deltatoken")])
 			return
 		}
-		pg = &deltaPage{sess: s.deltaRound(mb, st.ws, st.we, st)}
+		pg = &deltaPage{round: s.deltaRound(mb, st.ws, st.we, st)}
 	default:
 		ws, we, ok := s.timeWindow(q)
 		if !ok {
 			return
 		}
-		pg = &deltaPage{sess: s.deltaRound(mb, ws, we, nil)}
+		pg = &deltaPage{round: s.deltaRound(mb, ws, we, nil)}
 	}
 	size := defaultDeltaPage
 	if v, err := strconv.Atoi(q.prefer["odata.maxpagesize"]); err == nil && v > 0 {
 		size = v
 	}
-	sess := pg.sess
-	end := min(pg.off+size, len(sess.entries))
-	out := map[string]any{
-		"@odata.context": s.URL + "/$metadata#Collection(event)",
-		"value":          append([]any{}, sess.entries[pg.off:end]...),
-	}
-	link := s.URL + strings.TrimPrefix(q.r.URL.EscapedPath(), "/v1.0")
-	// A page has either a nextLink or a deltaLink, never both.
-	if end < len(sess.entries) {
-		if pg.next == nil {
-			pg.next = map[int]string{}
-		}
-		tok := pg.next[end]
-		if tok == "" {
-			tok = randomToken()
-			pg.next[end] = tok
-			mb.pages[tok] = &deltaPage{sess: sess, off: end}
-		}
-		out["@odata.nextLink"] = link + "?$skiptoken=" + tok
-	} else {
-		if sess.token == "" {
-			sess.token = randomToken()
-			mb.deltas[sess.token] = sess.next
-		}
-		out["@odata.deltaLink"] = link + "?$deltatoken=" + sess.token
-	}
-	q.json(http.StatusOK, out)
+	servePage(s, q, pg, size, "event", mb.pages, mb.deltas)
 }
 
 // gone answers an unknown or expired token: 410 with a Location whose

@@ -846,17 +846,10 @@ type todoSnapshot struct {
 	snap map[string]string
 }
 
-type todoRound struct {
-	entries []any
-	next    *todoSnapshot
-	token   string // the delta token, made when the last page is first served
-}
-
-type todoPage struct {
-	round *todoRound
-	off   int
-	next  map[int]string // end offset → skip token of the following page
-}
+type (
+	todoRound = round[*todoSnapshot]
+	todoPage  = roundPage[*todoSnapshot]
+)
 
 func (s *Server) taskDelta(q *req, st *todoStore, l *todoList) {
 	qs := q.r.URL.Query()
@@ -898,32 +891,7 @@ func (s *Server) taskDelta(q *req, st *todoStore, l *todoList) {
 	if v, err := strconv.Atoi(qs.Get("$top")); err == nil && v > 0 {
 		size = v
 	}
-	round := pg.round
-	end := min(pg.off+size, len(round.entries))
-	out := map[string]any{
-		"@odata.context": s.URL + "/$metadata#Collection(todoTask)",
-		"value":          append([]any{}, round.entries[pg.off:end]...),
-	}
-	link := s.URL + strings.TrimPrefix(q.r.URL.EscapedPath(), "/v1.0")
-	if end < len(round.entries) {
-		if pg.next == nil {
-			pg.next = map[int]string{}
-		}
-		tok := pg.next[end]
-		if tok == "" {
-			tok = randomToken()
-			pg.next[end] = tok
-			st.pages[tok] = &todoPage{round: round, off: end}
-		}
-		out["@odata.nextLink"] = link + "?$skiptoken=" + tok
-	} else {
-		if round.token == "" {
-			round.token = randomToken()
-			st.deltas[round.token] = round.next
-		}
-		out["@odata.deltaLink"] = link + "?$deltatoken=" + round.token
-	}
-	q.json(http.StatusOK, out)
+	servePage(s, q, pg, size, "todoTask", st.pages, st.deltas)
 }
 
 // todoDeltaRound computes a round of l since prev (nil: the first).
