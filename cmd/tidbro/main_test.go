@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -62,20 +61,7 @@ func TestServeFromScratch(t *testing.T) {
 	token := strings.TrimSpace(string(tok))
 	call := func(method, path, body string, want int) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != want {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, b)
-		}
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		return m
+		return apiCall(t, base, token, method, path, body, want)
 	}
 	call("PUT", "/v1/users/alice", `{"email":"alice@example.com","timeZone":"Europe/Stockholm"}`, 201)
 	call("PUT", "/v1/users/alice/events/A-1001", `{"summary":"Visit","start":"2026-05-04T09:00:00+02:00","end":"2026-05-04T10:00:00+02:00","timeZone":"Europe/Stockholm"}`, 201)
