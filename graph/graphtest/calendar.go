@@ -351,16 +351,12 @@ func (s *Server) listEvents(q *req, mb *mailbox) {
 	var items []any
 	for _, id := range mb.order {
 		e := mb.events[id]
-		if pf != nil && !slices.ContainsFunc(e.SingleValueExtendedProperties, func(p ExtendedProperty) bool {
-			k, _ := propKey(p.ID)
-			// The value compares case-insensitively, as documented.
-			return k == pf.key && (!pf.hasValue || strings.EqualFold(p.Value, pf.value))
-		}) {
+		if !pf.matches(e.SingleValueExtendedProperties) {
 			continue
 		}
 		items = append(items, o.show(e, nil))
 	}
-	s.collection(q, items, 10)
+	s.collection(q, "Collection(event)", items, 10)
 }
 
 func (s *Server) patchEvent(q *req, mb *mailbox, id string) {
@@ -493,7 +489,7 @@ func (s *Server) listInstances(q *req, mb *mailbox, id string) {
 			items = append(items, o.show(&e, nil))
 		}
 	}
-	s.collection(q, items, 10)
+	s.collection(q, "Collection(event)", items, 10)
 }
 
 func (s *Server) calendarView(q *req, mb *mailbox) {
@@ -509,7 +505,7 @@ func (s *Server) calendarView(q *req, mb *mailbox) {
 	for _, e := range mb.window(ws, we) {
 		items = append(items, o.show(&e, nil))
 	}
-	s.collection(q, items, 10)
+	s.collection(q, "Collection(event)", items, 10)
 }
 
 // timeWindow reads startDateTime and endDateTime: ISO 8601, an offset is
@@ -551,7 +547,7 @@ func parseInstant(v string) (time.Time, error) {
 
 // collection answers a page of a collection: $top (or
 // Prefer: odata.maxpagesize), else size; @odata.nextLink with $skip.
-func (s *Server) collection(q *req, items []any, size int) {
+func (s *Server) collection(q *req, context string, items []any, size int) {
 	qs := q.r.URL.Query()
 	if v, err := strconv.Atoi(q.prefer["odata.maxpagesize"]); err == nil && v > 0 {
 		size = v
@@ -567,7 +563,7 @@ func (s *Server) collection(q *req, items []any, size int) {
 	skip, _ := strconv.Atoi(qs.Get("$skip"))
 	skip = min(max(skip, 0), len(items))
 	end := min(skip+size, len(items))
-	out := map[string]any{"@odata.context": s.URL + "/$metadata#Collection(event)", "value": append([]any{}, items[skip:end]...)}
+	out := map[string]any{"@odata.context": s.URL + "/$metadata#" + context, "value": append([]any{}, items[skip:end]...)}
 	if end < len(items) {
 		qs.Set("$skip", strconv.Itoa(end))
 		out["@odata.nextLink"] = s.URL + strings.TrimPrefix(q.r.URL.EscapedPath(), "/v1.0") + "?" + encodeQuery(qs)

@@ -403,35 +403,12 @@ func (s *Server) listContacts(q *req, cs *contactStore, who string) {
 	var items []any
 	for _, id := range cs.order {
 		c := cs.items[id]
-		if pf != nil && !slices.ContainsFunc(c.SingleValueExtendedProperties, func(p ExtendedProperty) bool {
-			k, _ := propKey(p.ID)
-			return k == pf.key && (!pf.hasValue || strings.EqualFold(p.Value, pf.value))
-		}) {
+		if !pf.matches(c.SingleValueExtendedProperties) {
 			continue
 		}
 		items = append(items, v.show(c))
 	}
-	size := 10
-	if n, err := strconv.Atoi(q.prefer["odata.maxpagesize"]); err == nil && n > 0 {
-		size = n
-	}
-	if t := qs.Get("$top"); t != "" {
-		n, err := strconv.Atoi(t)
-		if err != nil || n < 1 || n > 1000 {
-			q.fail(http.StatusBadRequest, "BadRequest", "Invalid $top: "+t)
-			return
-		}
-		size = n
-	}
-	skip, _ := strconv.Atoi(qs.Get("$skip"))
-	skip = min(max(skip, 0), len(items))
-	end := min(skip+size, len(items))
-	out := map[string]any{"@odata.context": s.URL + "/$metadata#users('" + who + "')/contacts", "value": append([]any{}, items[skip:end]...)}
-	if end < len(items) {
-		qs.Set("$skip", strconv.Itoa(end))
-		out["@odata.nextLink"] = s.URL + strings.TrimPrefix(q.r.URL.EscapedPath(), "/v1.0") + "?" + encodeQuery(qs)
-	}
-	q.json(http.StatusOK, out)
+	s.collection(q, "users('"+who+"')/contacts", items, 10)
 }
 
 func (s *Server) createContact(q *req, cs *contactStore, who string) {

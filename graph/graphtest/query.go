@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -166,6 +167,19 @@ var eventPropFilter = regexp.MustCompile(`^singleValueExtendedProperties/(?i:any
 type propFilter struct {
 	key, value string
 	hasValue   bool
+}
+
+// matches reports whether an item with these extended properties passes
+// the filter (a nil filter passes everything).
+func (pf *propFilter) matches(props []ExtendedProperty) bool {
+	if pf == nil {
+		return true
+	}
+	return slices.ContainsFunc(props, func(p ExtendedProperty) bool {
+		k, _ := propKey(p.ID)
+		// The value compares case-insensitively, as documented.
+		return k == pf.key && (!pf.hasValue || strings.EqualFold(p.Value, pf.value))
+	})
 }
 
 func parseEventFilter(f string) (propFilter, error) {

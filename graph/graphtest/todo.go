@@ -414,7 +414,7 @@ func (s *Server) listTasks(q *req, l *todoList) {
 		}
 		items = append(items, v.show(t))
 	}
-	s.collection(q, items, 10)
+	s.collection(q, "Collection(todoTask)", items, 10)
 }
 
 // ---- writing ----
@@ -699,7 +699,7 @@ func (s *Server) serveLinkedResources(q *req, t *TodoTask, rest []string) {
 			for _, lr := range t.LinkedResources {
 				items = append(items, linkedResourceJSON(lr))
 			}
-			s.collection(q, items, 10)
+			s.collection(q, "Collection(linkedResource)", items, 10)
 		case http.MethodPost:
 			fields, ok := s.body(q)
 			if !ok {
@@ -773,7 +773,7 @@ func (s *Server) serveExtensions(q *req, t *TodoTask, rest []string) {
 			for _, x := range t.Extensions {
 				items = append(items, extensionJSON(x))
 			}
-			s.collection(q, items, 10)
+			s.collection(q, "Collection(openTypeExtension)", items, 10)
 		case http.MethodPost:
 			fields, ok := s.body(q)
 			if !ok {
