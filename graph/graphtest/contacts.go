@@ -8,6 +8,7 @@ import (
 	"image"
 	_ "image/jpeg" // photos Outlook takes
 	_ "image/png"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -462,11 +463,7 @@ func applyContact(c *Contact, fields map[string]json.RawMessage, create bool) *a
 	if err := json.Unmarshal(b, &cur); err != nil {
 		panic(err)
 	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(fields))
 	names := create
 	var props []ExtendedProperty
 	for _, k := range keys {

@@ -7,10 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -426,11 +426,7 @@ var readOnly = map[string]bool{
 // applyFields writes the properties of a create or update body onto e and
 // normalises it; hasAttendees reports attendees in the body.
 func applyFields(e *Event, fields map[string]json.RawMessage, mode int) (hasAttendees bool, _ *apiError) {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(fields))
 	var start, end *DateTimeTimeZone
 	allDay := e.IsAllDay
 	for _, k := range keys {

@@ -3,6 +3,7 @@ package graphtest
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -474,11 +475,7 @@ func (s *Server) patchTask(q *req, l *todoList, t *TodoTask) {
 
 // applyTask writes the properties of a create or update body onto t.
 func (s *Server) applyTask(t *TodoTask, fields map[string]json.RawMessage, create bool) *apiError {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(fields))
 	wasCompleted := t.Status == "completed"
 	for _, k := range keys {
 		raw := fields[k]
