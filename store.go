@@ -74,6 +74,7 @@ type Store interface {
 	RevokeAppPassword(ctx context.Context, tenantID, userID, id int64) error
 
 	DAVStore
+	FileStore
 	SchedStore
 	SubscriptionStore
 

@@ -54,26 +54,11 @@ var allProps = []xml.Name{pResourceType, pDisplayName, pGetETag, pGetContentType
 
 // propfind answers PROPFIND on a resource and, with Depth 1, its members.
 func (q *request) propfind(res resource) error {
-	body, err := readXML(q.r)
-	if err != nil {
+	pf, ok, err := q.readPropfind()
+	if !ok || err != nil {
 		return err
 	}
-	var pf propfindBody
-	if len(strings.TrimSpace(string(body))) > 0 {
-		if err := xml.Unmarshal(body, &pf); err != nil {
-			davError(q.w, http.StatusBadRequest, xml.Name{}, "the PROPFIND body is not well-formed XML: "+err.Error())
-			return nil
-		}
-		if root, _ := rootName(body); root != name(nsDAV, "propfind") {
-			davError(q.w, http.StatusBadRequest, xml.Name{}, "a PROPFIND body is a DAV:propfind element")
-			return nil
-		}
-	}
-	want := pf.Prop.list()
-	namesOnly := pf.PropName != nil
-	if pf.Prop == nil && !namesOnly {
-		want = nil // allprop
-	}
+	want, namesOnly := pf.want()
 	depth := q.r.Header.Get("Depth")
 	if depth == "" {
 		depth = "infinity"
@@ -98,12 +83,48 @@ func (q *request) propfind(res resource) error {
 	return nil
 }
 
+// readPropfind reads a PROPFIND body; when it is not one, it answers 400
+// and ok is false.
+func (q *request) readPropfind() (pf propfindBody, ok bool, err error) {
+	body, err := readXML(q.r)
+	if err != nil {
+		return pf, false, err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return pf, true, nil
+	}
+	if err := checkNamespaces(body); err != nil {
+		davError(q.w, http.StatusBadRequest, xml.Name{}, "the PROPFIND body is not well-formed XML: "+err.Error())
+		return pf, false, nil
+	}
+	if err := xml.Unmarshal(body, &pf); err != nil {
+		davError(q.w, http.StatusBadRequest, xml.Name{}, "the PROPFIND body is not well-formed XML: "+err.Error())
+		return pf, false, nil
+	}
+	if root, _ := rootName(body); root != name(nsDAV, "propfind") {
+		davError(q.w, http.StatusBadRequest, xml.Name{}, "a PROPFIND body is a DAV:propfind element")
+		return pf, false, nil
+	}
+	return pf, true, nil
+}
+
+// want is the properties asked for: nil for allprop.
+func (pf *propfindBody) want() (want []xml.Name, namesOnly bool) {
+	if pf.PropName != nil {
+		return nil, true
+	}
+	if pf.Prop == nil {
+		return nil, false
+	}
+	return pf.Prop.list(), false
+}
+
 // members calls fn for each member of a collection resource: sub-resources,
 // or a collection's items (it set).
 func (q *request) members(res resource, fn func(resource, *tidbro.Item) error) error {
 	switch res.kind {
 	case resRoot:
-		for _, k := range []resKind{resPrincipals, resCalendarHome, resAddressBookHome} {
+		for _, k := range []resKind{resPrincipals, resCalendarHome, resAddressBookHome, resFile} {
 			if err := fn(resource{kind: k}, nil); err != nil {
 				return err
 			}
@@ -151,6 +172,13 @@ func (q *request) eachItem(c *collection, r tidbro.TimeRange, fn func(*tidbro.It
 
 // describe adds a non-object resource to ms.
 func (q *request) describe(ms *multistatus, res resource, want []xml.Name, namesOnly bool) error {
+	if res.kind == resFile {
+		f, err := q.s.store.File(q.ctx, q.user.TenantID, q.user.ID, res.name)
+		if err == nil {
+			q.describeFile(ms, f, want, namesOnly)
+		}
+		return err
+	}
 	href := q.href(res)
 	values, err := q.props(res)
 	if err != nil {

@@ -14,6 +14,7 @@
 //	/dav/calendars/USER/calendar/   appointments and jobs (VEVENT)
 //	/dav/calendars/USER/tasks/      tasks (VTODO)
 //	/dav/addressbooks/USER/contacts/
+//	/dav/files/USER/                a WebDAV tree of documents (files.go)
 //
 // An item's resource is its app id plus .ics or .vcf (see objectName); a
 // client creating an item names its resource, and that name becomes the
@@ -119,6 +120,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if res.kind == resFile {
+		err = q.serveFile(res.name)
+	} else {
+		err = q.serveDAV(res)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+// serveDAV answers a request for a resource of the CalDAV/CardDAV tree.
+func (q *request) serveDAV(res resource) (err error) {
+	w, r := q.w, q.r
 	switch r.Method {
 	case "PROPFIND":
 		err = q.propfind(res)
@@ -133,21 +147,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "PROPPATCH":
 		err = q.proppatch(res)
 	case "MKCOL", "MKCALENDAR":
-		davError(w, http.StatusForbidden, xml.Name{}, "The collections are fixed: every user has a calendar, a task list and an address book.")
+		davError(w, http.StatusForbidden, xml.Name{}, "The collections are fixed: every user has a calendar, a task list and an address book. Folders of your own go in "+filesPath(q.user.Username))
 	default:
 		w.Header().Set("Allow", allow)
 		http.Error(w, r.Method+" is not supported here", http.StatusMethodNotAllowed)
 	}
-	if err != nil {
-		s.fail(w, r, err)
-	}
+	return err
 }
 
 const allow = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT"
 
+// options answers OPTIONS. Class 1 and 3 WebDAV (no locks), CalDAV and
+// CardDAV; the Allow header is the document area's, the widest.
 func options(w http.ResponseWriter) {
-	w.Header().Set("DAV", "1, 3, calendar-access, addressbook, extended-mkcol")
-	w.Header().Set("Allow", allow)
+	w.Header().Set("DAV", "1, 3, calendar-access, addressbook")
+	w.Header().Set("Allow", allowFiles+", REPORT")
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -228,6 +242,7 @@ const (
 	resAddressBookHome
 	resCollection
 	resObject
+	resFile // name: the path in the user's document area
 )
 
 // collection is one of a user's three collections.
@@ -276,6 +291,8 @@ func resolvePath(escaped, username string) (resource, bool) {
 		return resource{}, false
 	}
 	switch {
+	case segs[0] == "files" && len(segs) >= 2:
+		return resource{kind: resFile, name: strings.Join(segs[2:], "/")}, true
 	case segs[0] == "principals" && len(segs) == 1:
 		return resource{kind: resPrincipals}, true
 	case segs[0] == "principals" && len(segs) == 2:

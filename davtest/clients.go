@@ -3,6 +3,7 @@ package davtest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -132,4 +133,22 @@ func missing(t testing.TB, pkg string) {
 		t.Fatalf("%s is not installed (scripts/test-deps installs it from Debian's packages)", pkg)
 	}
 	t.Skipf("%s is not installed; run scripts/test once to install it", pkg)
+}
+
+// Litmus runs the litmus WebDAV suites against the collection at url (they
+// work in a collection "litmus" they make below it) and returns its
+// output; litmus's exit status is not an error, the caller reads the
+// results.
+func Litmus(t testing.TB, url, user, password string) string {
+	t.Helper()
+	need(t, "litmus")
+	cmd := exec.Command("litmus", url, user, password)
+	cmd.Dir = t.TempDir() // for its debug.log
+	cmd.Env = append(os.Environ(), "TERM=dumb")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("litmus: %v\n%s", err, out)
+	}
+	return string(out)
 }

@@ -141,6 +141,10 @@ WHERE tenant_id = ? AND username = ? AND deleted = FALSE RETURNING id`, t, tenan
 		if _, err := s.exec(ctx, tx, `DELETE FROM app_passwords WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
+		// So are the user's documents: they are not in the change feed.
+		if _, err := s.exec(ctx, tx, `DELETE FROM files WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
 		ids, err := s.liveItemIDs(ctx, tx, userID)
 		if err != nil {
 			return err
