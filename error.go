@@ -19,6 +19,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"        // no or wrong credentials
 	EFORBIDDEN    = "forbidden"           // known caller, not allowed
 	ETOOLARGE     = "too_large"           // the input is over a size limit
+	ELOCKED       = "locked"              // a WebDAV lock is in the way (see LockedError)
 	EUNAVAILABLE  = "unavailable"         // transient: a remote or the database is unreachable; retry later
 	EINTERNAL     = "internal"            // a bug or an outside failure; details are logged, not shown
 )

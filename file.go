@@ -2,6 +2,8 @@ package tidbro
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -81,7 +83,8 @@ func FileParent(path string) string {
 // FileStore keeps every user's document area. The root of an area always
 // exists; everything else is made by MakeCollection and PutFile. A
 // resource's parent must be a collection: writes below a missing one, or
-// below a document, are ECONFLICT (RFC 4918's 409).
+// below a document, are ECONFLICT (RFC 4918's 409). Writes to locked
+// resources are ELOCKED (see FileLockStore).
 type FileStore interface {
 	// File returns a resource without its content; ENOTFOUND if none.
 	File(ctx context.Context, tenantID, ownerID int64, path string) (*File, error)
@@ -111,4 +114,107 @@ type FileStore interface {
 	MoveFile(ctx context.Context, tenantID, ownerID int64, src, dst string, overwrite bool) (created bool, err error)
 	// SetFileProps replaces a resource's properties (the root's too).
 	SetFileProps(ctx context.Context, tenantID, ownerID int64, path string, props []DeadProp) error
+}
+
+// FileLock is a WebDAV write lock (RFC 4918 class 2) in a user's document
+// area. A client takes one before it edits (Finder and Windows Explorer
+// will not write without), and while it lasts every write to what it
+// covers must submit its token. Locks expire by themselves: a client that
+// vanishes cannot keep a document locked for longer than it asked.
+type FileLock struct {
+	Token    string // set by the store: an unguessable urn:uuid: URI
+	TenantID int64
+	OwnerID  int64  // the user whose area holds it; locks are never seen from another area
+	Root     string // the locked path (see ValidFilePath)
+	Deep     bool   // Depth infinity: also everything below Root, now and later
+	Shared   bool   // else exclusive
+	// OwnerXML is the client's DAV:owner, kept as the XML fragment it sent
+	// (as DeadProp.Value) and shown back in DAV:lockdiscovery.
+	OwnerXML string
+	Created  time.Time
+	Expires  time.Time // set by the store from the timeout it is given
+}
+
+// Covers tells whether the lock applies to the resource at path: its root
+// or, for a deep lock, anything below it.
+func (l *FileLock) Covers(path string) bool {
+	return path == l.Root || l.Deep && FileBelow(path, l.Root)
+}
+
+// FileBelow tells whether path lies strictly below the collection dir.
+func FileBelow(path, dir string) bool {
+	if dir == "" {
+		return path != ""
+	}
+	return strings.HasPrefix(path, dir+"/")
+}
+
+// Limits of locking.
+const (
+	MaxFileLocks     = 1000    // live locks per area
+	MaxFileLockOwner = 4 << 10 // bytes of OwnerXML
+)
+
+// LockedError is an ELOCKED error; Root is the path of the lock in the way.
+type LockedError struct {
+	Root     string
+	Conflict bool // a new lock conflicts with this one; else its token is missing
+	Message  string
+}
+
+func (e *LockedError) Error() string { return ELOCKED + ": " + e.Message }
+
+// Unwrap gives ErrorCode and ErrorMessage the code and message.
+func (e *LockedError) Unwrap() error { return &Error{Code: ELOCKED, Message: e.Message} }
+
+// NewFileLockToken returns a fresh lock token: a random (version 4) UUID
+// as a URN, as RFC 4918 6.5 suggests. Anyone who knows a token may write
+// what its lock covers, so it comes from crypto/rand.
+func NewFileLockToken() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("tidbro: no randomness: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // the RFC 9562 variant
+	h := hex.EncodeToString(b[:])
+	return "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// FileLockStore keeps the locks of the document areas, in the database
+// beside the files, so that every instance sees the same ones. Expired
+// locks are never returned and never get in a write's way; the store
+// deletes them as it goes.
+//
+// FileStore's writes honour the locks: a write that changes a locked
+// resource, adds a member to or removes one from a locked collection, or
+// changes anything inside a collection locked with Deep is ELOCKED unless
+// it submits the lock's token (of a resource under shared locks, one of
+// theirs), which writes through WithLockTokens do.
+// Deleting or moving a resource deletes the locks on it and below it;
+// copies take no locks along. A resource replaced (by PUT, or as the
+// destination of a COPY or MOVE) keeps the locks on it, so that a client
+// can save over a document it locked; those below a replaced collection
+// go with what they locked.
+type FileLockStore interface {
+	// FileLocks returns the live locks that cover path or lie below it,
+	// oldest first.
+	FileLocks(ctx context.Context, tenantID, ownerID int64, path string) ([]*FileLock, error)
+	// LockFile takes the lock l for timeout and fills l's Token, Created and
+	// Expires. A lock that overlaps l (covers l.Root or, for a deep l, lies
+	// below it) conflicts unless both are shared, and makes it ELOCKED with
+	// Conflict. An unmapped Root becomes an
+	// empty document (RFC 4918 7.3) and created is true; making it is a
+	// write, so tokens must hold the parent's locks' tokens, as in
+	// WithLockTokens.
+	LockFile(ctx context.Context, l *FileLock, timeout time.Duration, tokens []string) (created bool, err error)
+	// RefreshFileLock restarts the timeout of the lock whose token is
+	// token; the lock must cover path, else EPRECONDITION.
+	RefreshFileLock(ctx context.Context, tenantID, ownerID int64, path, token string, timeout time.Duration) (*FileLock, error)
+	// UnlockFile deletes the lock whose token is token; it must cover path,
+	// else ECONFLICT.
+	UnlockFile(ctx context.Context, tenantID, ownerID int64, path, token string) error
+	// WithLockTokens returns the document area as a client that submitted
+	// tokens sees it: writes may change what locks with those tokens cover.
+	WithLockTokens(tokens []string) FileStore
 }

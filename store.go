@@ -75,6 +75,7 @@ type Store interface {
 
 	DAVStore
 	FileStore
+	FileLockStore
 	SchedStore
 	SubscriptionStore
 
@@ -105,6 +106,9 @@ type SyncStore interface {
 	// PutLink creates or replaces the link (PairID, ItemID). A non-empty
 	// RemoteID is unique within a pair (ECONFLICT otherwise).
 	PutLink(ctx context.Context, l *Link) error
+	// PutLinks is PutLink of each link, all in one transaction: all of
+	// them are written, or none.
+	PutLinks(ctx context.Context, links []*Link) error
 	DeleteLink(ctx context.Context, pairID, itemID int64) error
 	LinksByItem(ctx context.Context, pairID int64, itemIDs []int64) ([]*Link, error)
 	LinksByRemote(ctx context.Context, pairID int64, remoteIDs []string) ([]*Link, error)

@@ -3,6 +3,7 @@ package davserver
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -19,11 +20,12 @@ import (
 )
 
 // The document area, /dav/files/USER/: a plain WebDAV tree (RFC 4918,
-// class 1) per user beside the calendars, for the documents a business app
-// keeps with its contacts and activities, and for any WebDAV client
-// (Windows Explorer, Finder, davfs2). Collections are made and removed
-// freely here, unlike the fixed calendar and address-book collections;
-// clients' properties are kept as they were set.
+// class 1, 2 and 3) per user beside the calendars, for the documents a
+// business app keeps with its contacts and activities, and for any WebDAV
+// client (Windows Explorer, Finder, davfs2). Collections are made and
+// removed freely here, unlike the fixed calendar and address-book
+// collections; clients' properties are kept as they were set. Locks are
+// in locks.go.
 
 func filesPath(u string) string { return Prefix + "files/" + escSeg(u) + "/" }
 
@@ -43,11 +45,29 @@ func (q *request) fileHref(f *tidbro.File) string {
 	return href
 }
 
-const allowFiles = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE"
+const allowFiles = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
 
 // serveFile answers a request for the resource at fpath in the user's
-// document area.
+// document area. The If header holds, or the request is refused before
+// anything is read; the lock tokens it submits go with every write, and
+// the store refuses a write that changes what a lock covers without its
+// token.
 func (q *request) serveFile(fpath string) error {
+	tokens, ok, err := q.checkIf(fpath)
+	if !ok || err != nil {
+		return err
+	}
+	q.files = q.s.store.WithLockTokens(tokens)
+	err = q.serveFileMethod(fpath, tokens)
+	var locked *tidbro.LockedError
+	if errors.As(err, &locked) {
+		q.locked(locked)
+		return nil
+	}
+	return err
+}
+
+func (q *request) serveFileMethod(fpath string, tokens []string) error {
 	switch q.r.Method {
 	case "PROPFIND":
 		return q.filePropfind(fpath)
@@ -58,7 +78,7 @@ func (q *request) serveFile(fpath string) error {
 	case http.MethodPut:
 		return q.filePut(fpath)
 	case http.MethodDelete:
-		err := q.s.store.DeleteFile(q.ctx, q.user.TenantID, q.user.ID, fpath, q.ifMatch())
+		err := q.files.DeleteFile(q.ctx, q.user.TenantID, q.user.ID, fpath, q.ifMatch())
 		if err == nil {
 			q.w.WriteHeader(http.StatusNoContent)
 		}
@@ -67,6 +87,10 @@ func (q *request) serveFile(fpath string) error {
 		return q.fileMkcol(fpath)
 	case "COPY", "MOVE":
 		return q.fileCopyMove(fpath)
+	case "LOCK":
+		return q.fileLock(fpath, tokens)
+	case "UNLOCK":
+		return q.fileUnlock(fpath)
 	}
 	q.w.Header().Set("Allow", allowFiles)
 	http.Error(q.w, q.r.Method+" is not supported in the document area", http.StatusMethodNotAllowed)
@@ -89,7 +113,7 @@ func (q *request) ifMatch() string {
 func quoteETag(f *tidbro.File) string { return `"` + f.ETag + `"` }
 
 func (q *request) fileGet(fpath string) error {
-	f, data, err := q.s.store.FileContent(q.ctx, q.user.TenantID, q.user.ID, fpath)
+	f, data, err := q.files.FileContent(q.ctx, q.user.TenantID, q.user.ID, fpath)
 	if err != nil {
 		return err
 	}
@@ -106,7 +130,7 @@ func (q *request) fileGet(fpath string) error {
 
 // fileIndex lists a collection for people who open it in a browser.
 func (q *request) fileIndex(f *tidbro.File) error {
-	members, err := q.s.store.Files(q.ctx, q.user.TenantID, q.user.ID, f.Path, false)
+	members, err := q.files.Files(q.ctx, q.user.TenantID, q.user.ID, f.Path, false)
 	if err != nil {
 		return err
 	}
@@ -131,8 +155,8 @@ func (q *request) filePut(fpath string) error {
 		http.Error(q.w, "partial PUT (Content-Range) is not supported: send the whole document", http.StatusBadRequest)
 		return nil
 	}
-	if old, err := q.s.store.File(q.ctx, q.user.TenantID, q.user.ID, fpath); err == nil && old.Collection {
-		q.w.Header().Set("Allow", "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, COPY, MOVE")
+	if old, err := q.files.File(q.ctx, q.user.TenantID, q.user.ID, fpath); err == nil && old.Collection {
+		q.w.Header().Set("Allow", "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, LOCK, UNLOCK")
 		http.Error(q.w, "this is a collection; PUT a document inside it", http.StatusMethodNotAllowed)
 		return nil
 	}
@@ -151,7 +175,7 @@ func (q *request) filePut(fpath string) error {
 		ct = "application/octet-stream"
 	}
 	f := &tidbro.File{TenantID: q.user.TenantID, OwnerID: q.user.ID, Path: fpath, ContentType: ct}
-	stored, created, err := q.s.store.PutFile(q.ctx, f, data, q.ifMatch(), q.r.Header.Get("If-None-Match") == "*")
+	stored, created, err := q.files.PutFile(q.ctx, f, data, q.ifMatch(), q.r.Header.Get("If-None-Match") == "*")
 	if err != nil {
 		return err
 	}
@@ -172,12 +196,12 @@ func (q *request) fileMkcol(fpath string) error {
 		http.Error(q.w, "MKCOL takes no body here: the document area has plain collections only", http.StatusUnsupportedMediaType)
 		return nil
 	}
-	if _, err := q.s.store.File(q.ctx, q.user.TenantID, q.user.ID, fpath); err == nil {
+	if _, err := q.files.File(q.ctx, q.user.TenantID, q.user.ID, fpath); err == nil {
 		q.w.Header().Set("Allow", allowFiles)
 		http.Error(q.w, "something exists at this URL already", http.StatusMethodNotAllowed)
 		return nil
 	}
-	f, err := q.s.store.MakeCollection(q.ctx, q.user.TenantID, q.user.ID, fpath)
+	f, err := q.files.MakeCollection(q.ctx, q.user.TenantID, q.user.ID, fpath)
 	if err != nil {
 		return err
 	}
@@ -230,9 +254,9 @@ func (q *request) fileCopyMove(src string) error {
 	}
 	var created bool
 	if q.r.Method == "COPY" {
-		created, err = q.s.store.CopyFile(q.ctx, q.user.TenantID, q.user.ID, src, res.name, deep, overwrite)
+		created, err = q.files.CopyFile(q.ctx, q.user.TenantID, q.user.ID, src, res.name, deep, overwrite)
 	} else {
-		created, err = q.s.store.MoveFile(q.ctx, q.user.TenantID, q.user.ID, src, res.name, overwrite)
+		created, err = q.files.MoveFile(q.ctx, q.user.TenantID, q.user.ID, src, res.name, overwrite)
 	}
 	if err != nil {
 		return err
@@ -254,7 +278,7 @@ func (q *request) filePropfind(fpath string) error {
 	if !ok || err != nil {
 		return err
 	}
-	f, err := q.s.store.File(q.ctx, q.user.TenantID, q.user.ID, fpath)
+	f, err := q.files.File(q.ctx, q.user.TenantID, q.user.ID, fpath)
 	if err != nil {
 		return err
 	}
@@ -264,7 +288,7 @@ func (q *request) filePropfind(fpath string) error {
 	depth := q.r.Header.Get("Depth")
 	if f.Collection && depth != "0" {
 		deep := depth == "" || depth == "infinity"
-		members, err := q.s.store.Files(q.ctx, q.user.TenantID, q.user.ID, fpath, deep)
+		members, err := q.files.Files(q.ctx, q.user.TenantID, q.user.ID, fpath, deep)
 		if err != nil {
 			return err
 		}
@@ -292,8 +316,11 @@ func (q *request) describeFile(ms *multistatus, f *tidbro.File, want []xml.Name,
 		pGetLastModified:  static(f.Modified.UTC().Format(http.TimeFormat)),
 		pOwner:            static(principal),
 		pCurrentPrincipal: static(principal),
-		pSupportedLock:    static(""),
-		pLockDiscovery:    static(""),
+		pSupportedLock:    static(supportedLock),
+		pLockDiscovery: func() (string, error) {
+			locks, err := q.areaLocks()
+			return q.lockDiscovery(f, locks), err
+		},
 		pPrivileges: static(privilegeSet("read", "write", "write-properties", "write-content", "bind", "unbind",
 			"read-current-user-privilege-set")),
 	}
@@ -348,7 +375,7 @@ func (q *request) fileProppatch(fpath string) error {
 		davError(q.w, http.StatusBadRequest, xml.Name{}, "the PROPPATCH body is not a DAV:propertyupdate: "+err.Error())
 		return nil
 	}
-	f, err := q.s.store.File(q.ctx, q.user.TenantID, q.user.ID, fpath)
+	f, err := q.files.File(q.ctx, q.user.TenantID, q.user.ID, fpath)
 	if err != nil {
 		return err
 	}
@@ -398,7 +425,7 @@ func (q *request) fileProppatch(fpath string) error {
 			props = append(props, tidbro.DeadProp{Space: u.name.Space, Local: u.name.Local, Value: u.value})
 		}
 	}
-	if err := q.s.store.SetFileProps(q.ctx, q.user.TenantID, q.user.ID, fpath, props); err != nil {
+	if err := q.files.SetFileProps(q.ctx, q.user.TenantID, q.user.ID, fpath, props); err != nil {
 		return err
 	}
 	ms.b.WriteString("<d:response>" + hrefXML(q.fileHref(f)))

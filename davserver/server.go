@@ -71,6 +71,11 @@ type request struct {
 	user   *tidbro.User
 	policy tidbro.DAVPolicy
 	names  map[*collection]map[int64]string // resource names clients chose, read once per request
+
+	// The document area: as the request's lock tokens let it write, and
+	// its locks, read once per request (see areaLocks).
+	files tidbro.FileStore
+	locks []*tidbro.FileLock
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +102,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodOptions {
 		// Capabilities are no secret, and some clients ask before they log in.
-		options(w)
+		options(w, r.URL.Path)
 		return
 	}
 	u, err := s.authenticate(r)
@@ -157,11 +162,19 @@ func (q *request) serveDAV(res resource) (err error) {
 
 const allow = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT"
 
-// options answers OPTIONS. Class 1 and 3 WebDAV (no locks), CalDAV and
-// CardDAV; the Allow header is the document area's, the widest.
-func options(w http.ResponseWriter) {
-	w.Header().Set("DAV", "1, 3, calendar-access, addressbook")
-	w.Header().Set("Allow", allowFiles+", REPORT")
+// options answers OPTIONS. It is answered before authentication, so it
+// goes by the path alone: the document area is WebDAV class 1, 2 (locks)
+// and 3; the rest of the tree is class 1 and 3 with CalDAV and CardDAV,
+// without locks, and its Allow header is the widest of its resources'
+// (MKCOL, COPY and MOVE are the document area's, where /dav/ lists it).
+func options(w http.ResponseWriter, path string) {
+	if path == Prefix+"files" || strings.HasPrefix(path, Prefix+"files/") {
+		w.Header().Set("DAV", "1, 2, 3")
+		w.Header().Set("Allow", allowFiles)
+	} else {
+		w.Header().Set("DAV", "1, 3, calendar-access, addressbook")
+		w.Header().Set("Allow", "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, REPORT")
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -171,7 +184,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		tidbro.EINVALID: http.StatusBadRequest, tidbro.ENOTFOUND: http.StatusNotFound, tidbro.ECONFLICT: http.StatusConflict,
 		tidbro.EPRECONDITION: http.StatusPreconditionFailed, tidbro.EUNAUTHORIZED: http.StatusUnauthorized,
 		tidbro.EFORBIDDEN: http.StatusForbidden, tidbro.ETOOLARGE: http.StatusRequestEntityTooLarge,
-		tidbro.EUNAVAILABLE: http.StatusServiceUnavailable,
+		tidbro.EUNAVAILABLE: http.StatusServiceUnavailable, tidbro.ELOCKED: http.StatusLocked,
 	}[tidbro.ErrorCode(err)]
 	switch {
 	case errors.Is(err, errTooLarge):

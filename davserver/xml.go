@@ -253,13 +253,19 @@ func hrefXML(href string) string { return "<d:href>" + esc(href) + "</d:href>" }
 // davError writes an RFC 4918 error body: a precondition element and, in
 // words, why.
 func davError(w http.ResponseWriter, code int, condition xml.Name, message string) {
+	davErrorWith(w, code, condition, "", message)
+}
+
+// davErrorWith is davError with content in the precondition element (the
+// hrefs some preconditions name), as escaped XML.
+func davErrorWith(w http.ResponseWriter, code int, condition xml.Name, inner, message string) {
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(code)
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	b.WriteString(`<d:error xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:card="urn:ietf:params:xml:ns:carddav" xmlns:t="urn:tidbro:dav">`)
 	if condition.Local != "" {
-		b.WriteString(element(condition, ""))
+		b.WriteString(element(condition, inner))
 	}
 	if message != "" {
 		b.WriteString("<t:message>" + esc(message) + "</t:message>")

@@ -111,13 +111,14 @@ func (s *Store) FileContent(ctx context.Context, tenantID, ownerID int64, path s
 	return f, data, nil
 }
 
-// subtree is the condition and arguments selecting everything below path
-// (not path itself): bytewise, "p/" <= path < "p0", since '0' follows '/'.
-func subtree(path string) (string, []any) {
+// subtree is the condition and arguments selecting the rows whose column
+// col is below path (not path itself): bytewise, "p/" <= col < "p0",
+// since '0' follows '/'.
+func subtree(col, path string) (string, []any) {
 	if path == "" {
-		return `path <> ''`, nil
+		return col + ` <> ''`, nil
 	}
-	return `path >= ? AND path < ?`, []any{path + "/", path + "0"}
+	return col + ` >= ? AND ` + col + ` < ?`, []any{path + "/", path + "0"}
 }
 
 func (s *Store) Files(ctx context.Context, tenantID, ownerID int64, path string, deep bool) ([]*tidbro.File, error) {
@@ -148,7 +149,7 @@ func (s *Store) files(ctx context.Context, q querier, tenantID, ownerID int64, p
 	}
 	cond, args := `parent = ? AND path <> ''`, []any{path}
 	if deep {
-		cond, args = subtree(path)
+		cond, args = subtree("path", path)
 	}
 	rows, err := s.query(ctx, q, `SELECT `+cols+` FROM files WHERE user_id = ? AND tenant_id = ? AND `+cond+` ORDER BY path`,
 		append([]any{ownerID, tenantID}, args...)...)
@@ -216,7 +217,13 @@ func (s *Store) insertFile(ctx context.Context, tx *sql.Tx, f *tidbro.File, data
 	return err
 }
 
-func (s *Store) PutFile(ctx context.Context, f *tidbro.File, data []byte, ifMatch string, ifNoneMatch bool) (stored *tidbro.File, created bool, err error) {
+func (s *Store) PutFile(ctx context.Context, f *tidbro.File, data []byte, ifMatch string, ifNoneMatch bool) (*tidbro.File, bool, error) {
+	return s.putFile(ctx, nil, f, data, ifMatch, ifNoneMatch)
+}
+
+// putFile is PutFile by a client that submitted the lock tokens tokens;
+// so are the other lower-case writes.
+func (s *Store) putFile(ctx context.Context, tokens []string, f *tidbro.File, data []byte, ifMatch string, ifNoneMatch bool) (stored *tidbro.File, created bool, err error) {
 	if err := tidbro.ValidFilePath(f.Path); err != nil {
 		return nil, false, err
 	}
@@ -240,6 +247,13 @@ func (s *Store) PutFile(ctx context.Context, f *tidbro.File, data []byte, ifMatc
 			return tidbro.Errorf(tidbro.ECONFLICT, "%q is a collection", f.Path)
 		}
 		if err := checkFileMatch(old, f.Path, ifMatch, ifNoneMatch); err != nil {
+			return err
+		}
+		guards := []guard{{path: f.Path}}
+		if old == nil {
+			guards = append(guards, membership(f.Path))
+		}
+		if err := s.checkLocks(ctx, tx, f.TenantID, f.OwnerID, tokens, guards...); err != nil {
 			return err
 		}
 		t := now()
@@ -276,6 +290,10 @@ func checkFileMatch(f *tidbro.File, path, ifMatch string, ifNoneMatch bool) erro
 }
 
 func (s *Store) MakeCollection(ctx context.Context, tenantID, ownerID int64, path string) (*tidbro.File, error) {
+	return s.makeCollection(ctx, nil, tenantID, ownerID, path)
+}
+
+func (s *Store) makeCollection(ctx context.Context, tokens []string, tenantID, ownerID int64, path string) (*tidbro.File, error) {
 	if err := tidbro.ValidFilePath(path); err != nil {
 		return nil, err
 	}
@@ -295,6 +313,9 @@ func (s *Store) MakeCollection(ctx context.Context, tenantID, ownerID int64, pat
 		if err := s.parentCollection(ctx, tx, tenantID, ownerID, path); err != nil {
 			return err
 		}
+		if err := s.checkLocks(ctx, tx, tenantID, ownerID, tokens, guard{path: path}, membership(path)); err != nil {
+			return err
+		}
 		return s.insertFile(ctx, tx, f, nil)
 	})
 	if err != nil {
@@ -304,6 +325,10 @@ func (s *Store) MakeCollection(ctx context.Context, tenantID, ownerID int64, pat
 }
 
 func (s *Store) DeleteFile(ctx context.Context, tenantID, ownerID int64, path, ifMatch string) error {
+	return s.deleteFile(ctx, nil, tenantID, ownerID, path, ifMatch)
+}
+
+func (s *Store) deleteFile(ctx context.Context, tokens []string, tenantID, ownerID int64, path, ifMatch string) error {
 	if err := tidbro.ValidFilePath(path); err != nil {
 		return err
 	}
@@ -321,39 +346,49 @@ func (s *Store) DeleteFile(ctx context.Context, tenantID, ownerID int64, path, i
 		if err := checkFileMatch(f, path, ifMatch, false); err != nil {
 			return err
 		}
-		return s.deleteTree(ctx, tx, tenantID, ownerID, path)
+		if err := s.checkLocks(ctx, tx, tenantID, ownerID, tokens, guard{path: path, below: true}, membership(path)); err != nil {
+			return err
+		}
+		if err := s.deleteTree(ctx, tx, tenantID, ownerID, path); err != nil {
+			return err
+		}
+		return s.dropLocks(ctx, tx, tenantID, ownerID, path, true)
 	})
 	return wrap(err, "delete file %q", path)
 }
 
 // deleteTree deletes path and everything below it.
 func (s *Store) deleteTree(ctx context.Context, tx *sql.Tx, tenantID, ownerID int64, path string) error {
-	cond, args := subtree(path)
+	cond, args := subtree("path", path)
 	_, err := s.exec(ctx, tx, `DELETE FROM files WHERE user_id = ? AND tenant_id = ? AND (path = ? OR (`+cond+`))`,
 		append([]any{ownerID, tenantID, path}, args...)...)
 	return err
 }
 
-func (s *Store) CopyFile(ctx context.Context, tenantID, ownerID int64, src, dst string, deep, overwrite bool) (created bool, err error) {
-	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		created, err = s.copyFile(ctx, tx, tenantID, ownerID, src, dst, deep, overwrite, false)
-		return err
-	})
-	return created, wrap(err, "copy %q to %q", src, dst)
+func (s *Store) CopyFile(ctx context.Context, tenantID, ownerID int64, src, dst string, deep, overwrite bool) (bool, error) {
+	return s.copyOrMove(ctx, nil, tenantID, ownerID, src, dst, deep, overwrite, false)
 }
 
-func (s *Store) MoveFile(ctx context.Context, tenantID, ownerID int64, src, dst string, overwrite bool) (created bool, err error) {
+func (s *Store) MoveFile(ctx context.Context, tenantID, ownerID int64, src, dst string, overwrite bool) (bool, error) {
+	return s.copyOrMove(ctx, nil, tenantID, ownerID, src, dst, true, overwrite, true)
+}
+
+func (s *Store) copyOrMove(ctx context.Context, tokens []string, tenantID, ownerID int64, src, dst string, deep, overwrite, move bool) (created bool, err error) {
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		created, err = s.copyFile(ctx, tx, tenantID, ownerID, src, dst, true, overwrite, true)
+		created, err = s.copyFile(ctx, tx, tokens, tenantID, ownerID, src, dst, deep, overwrite, move)
 		return err
 	})
-	return created, wrap(err, "move %q to %q", src, dst)
+	if move {
+		return created, wrap(err, "move %q to %q", src, dst)
+	}
+	return created, wrap(err, "copy %q to %q", src, dst)
 }
 
 // copyFile copies, or with move renames, src (and if deep its subtree) to
 // dst, replacing dst if overwrite. A move keeps creation times and ETags;
-// a copy is new.
-func (s *Store) copyFile(ctx context.Context, tx *sql.Tx, tenantID, ownerID int64, src, dst string, deep, overwrite, move bool) (bool, error) {
+// a copy is new. Locks stay where they are: a replaced dst keeps its own,
+// and what was below it and src lose theirs.
+func (s *Store) copyFile(ctx context.Context, tx *sql.Tx, tokens []string, tenantID, ownerID int64, src, dst string, deep, overwrite, move bool) (bool, error) {
 	for _, p := range []string{src, dst} {
 		if err := tidbro.ValidFilePath(p); err != nil {
 			return false, err
@@ -395,17 +430,34 @@ func (s *Store) copyFile(ctx context.Context, tx *sql.Tx, tenantID, ownerID int6
 		return false, err
 	case exists && !overwrite:
 		return false, tidbro.Errorf(tidbro.EPRECONDITION, "%q exists", dst)
-	case exists:
+	case !exists:
+		if err := s.parentCollection(ctx, tx, tenantID, ownerID, dst); err != nil {
+			return false, err
+		}
+	}
+	guards := []guard{membership(dst)}
+	if exists {
+		guards = []guard{{path: dst, below: true}}
+	}
+	if move {
+		guards = append(guards, guard{path: src, below: true}, membership(src))
+	}
+	if err := s.checkLocks(ctx, tx, tenantID, ownerID, tokens, guards...); err != nil {
+		return false, err
+	}
+	if exists {
 		if err := s.deleteTree(ctx, tx, tenantID, ownerID, dst); err != nil {
 			return false, err
 		}
-	default:
-		if err := s.parentCollection(ctx, tx, tenantID, ownerID, dst); err != nil {
+		if err := s.dropLocks(ctx, tx, tenantID, ownerID, dst, false); err != nil {
 			return false, err
 		}
 	}
 	if move {
 		if err := s.deleteTree(ctx, tx, tenantID, ownerID, src); err != nil {
+			return false, err
+		}
+		if err := s.dropLocks(ctx, tx, tenantID, ownerID, src, true); err != nil {
 			return false, err
 		}
 	}
@@ -423,6 +475,10 @@ func (s *Store) copyFile(ctx context.Context, tx *sql.Tx, tenantID, ownerID int6
 }
 
 func (s *Store) SetFileProps(ctx context.Context, tenantID, ownerID int64, path string, props []tidbro.DeadProp) error {
+	return s.setFileProps(ctx, nil, tenantID, ownerID, path, props)
+}
+
+func (s *Store) setFileProps(ctx context.Context, tokens []string, tenantID, ownerID int64, path string, props []tidbro.DeadProp) error {
 	if err := tidbro.ValidFilePath(path); err != nil {
 		return err
 	}
@@ -432,6 +488,9 @@ func (s *Store) SetFileProps(ctx context.Context, tenantID, ownerID int64, path 
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.lockArea(ctx, tx, tenantID, ownerID); err != nil {
+			return err
+		}
+		if err := s.checkLocks(ctx, tx, tenantID, ownerID, tokens, guard{path: path}); err != nil {
 			return err
 		}
 		res, err := s.exec(ctx, tx, `UPDATE files SET props = ? WHERE user_id = ? AND tenant_id = ? AND path = ?`, enc, ownerID, tenantID, path)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/tidbro/tidbro"
 )
@@ -45,16 +46,35 @@ func scanLink(row scanner) (*tidbro.Link, error) {
 // unique violation even under concurrent writers. An empty Base is stored
 // as NULL and reads back nil.
 func (s *Store) PutLink(ctx context.Context, l *tidbro.Link) error {
-	switch l.Pending {
-	case "", tidbro.PendingCreate, tidbro.PendingUpdate, tidbro.PendingDelete, tidbro.PendingCreated:
-	default:
-		return tidbro.Invalid("pending", "%q is not a pending write (create, update, delete, created)", l.Pending)
+	return s.PutLinks(ctx, []*tidbro.Link{l})
+}
+
+// PutLinks writes the links in one transaction, so that a run recording
+// many creates pays one commit (and one fsync) for all of them.
+func (s *Store) PutLinks(ctx context.Context, links []*tidbro.Link) error {
+	for _, l := range links {
+		switch l.Pending {
+		case "", tidbro.PendingCreate, tidbro.PendingUpdate, tidbro.PendingDelete, tidbro.PendingCreated:
+		default:
+			return tidbro.Invalid("pending", "%q is not a pending write (create, update, delete, created)", l.Pending)
+		}
 	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, l := range links {
+			if err := s.putLink(ctx, tx, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) putLink(ctx context.Context, tx *sql.Tx, l *tidbro.Link) error {
 	var base any
 	if len(l.Base) > 0 {
 		base = l.Base
 	}
-	_, err := s.execWrite(ctx, `INSERT INTO links (`+linkColumns+`)
+	_, err := s.exec(ctx, tx, `INSERT INTO links (`+linkColumns+`)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (pair_id, item_id) DO UPDATE SET remote_id = excluded.remote_id, remote_etag = excluded.remote_etag,
 	app_version = excluded.app_version, app_hash = excluded.app_hash, remote_hash = excluded.remote_hash,

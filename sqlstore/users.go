@@ -145,6 +145,9 @@ WHERE tenant_id = ? AND username = ? AND deleted = FALSE RETURNING id`, t, tenan
 		if _, err := s.exec(ctx, tx, `DELETE FROM files WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
+		if _, err := s.exec(ctx, tx, `DELETE FROM file_locks WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
 		ids, err := s.liveItemIDs(ctx, tx, userID)
 		if err != nil {
 			return err

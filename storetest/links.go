@@ -335,3 +335,33 @@ func testLinksBulk(t *testing.T, s tidbro.Store) {
 		t.Errorf("ConfirmCreated touched another pair: %d to retry, want %d", len(got), n/100)
 	}
 }
+
+// PutLinks writes a batch in one transaction: all of it, or, when one link
+// is refused, none of it.
+func testPutLinks(t *testing.T, s tidbro.Store) {
+	ctx := t.Context()
+	tn, alice, _ := setup(t, s)
+	p := newPair(t, s, newAccount(t, s, alice, "work"), tidbro.KindContact)
+	items := putContacts(t, s, tn.ID, alice.ID, "c", 5)
+	link := func(i int, remoteID string) *tidbro.Link {
+		return &tidbro.Link{PairID: p.ID, ItemID: items[i].ID, RemoteID: remoteID, AppVersion: items[i].Version, Pending: tidbro.PendingCreated}
+	}
+	noErr(t, s.PutLinks(ctx, []*tidbro.Link{link(0, "r0"), link(1, "r1")}))
+	// r0 is item 0's: the batch with it for item 3 is refused whole.
+	err := s.PutLinks(ctx, []*tidbro.Link{link(2, "r2"), link(3, "r0"), link(4, "r4")})
+	wantCode(t, err, tidbro.ECONFLICT, "a batch with a taken remote id")
+	got := must(s.LinksByItem(ctx, p.ID, []int64{items[0].ID, items[1].ID, items[2].ID, items[3].ID, items[4].ID}))(t)
+	var remote []string
+	for _, l := range got {
+		remote = append(remote, l.RemoteID)
+	}
+	slices.Sort(remote)
+	if !slices.Equal(remote, []string{"r0", "r1"}) {
+		t.Errorf("after a refused batch the links are %v, want [r0 r1]", remote)
+	}
+	noErr(t, s.PutLinks(ctx, []*tidbro.Link{link(2, "r2"), link(3, "r3"), link(4, "r4")}))
+	if n := must(s.CountLinks(ctx, p.ID))(t); n != 5 {
+		t.Errorf("CountLinks = %d, want 5", n)
+	}
+	noErr(t, s.PutLinks(ctx, nil))
+}
