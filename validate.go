@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // zone data inside the binary: validation must not depend on the host
 	"unicode/utf8"
@@ -24,11 +26,41 @@ func zoneOrUTC(name string) *time.Location {
 	if name == "" {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := loadZone(name)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// zones caches time.LoadLocation, which reads the zone's file again and
+// builds a new Location (some KB) on every call: it runs for every event
+// written out as JSON and every span of a recurring one. A Location is
+// safe to share. Names that fail are not kept, and at most maxZones that
+// load are, so that no run of odd names can grow the cache without bound.
+var (
+	zones sync.Map // name → *time.Location
+	zoneN atomic.Int32
+)
+
+const maxZones = 1000 // the IANA database has some 600 names
+
+func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	if zoneN.Load() < maxZones {
+		// A clone: the name may be part of a bigger string (a parsed
+		// item), which the cache would keep forever.
+		if _, had := zones.LoadOrStore(strings.Clone(name), loc); !had {
+			zoneN.Add(1)
+		}
+	}
+	return loc, nil
 }
 
 func validZone(field, name string) error {
@@ -38,7 +70,7 @@ func validZone(field, name string) error {
 	if name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
 		return Invalid(field, "%q is not an IANA time zone name", name)
 	}
-	if _, err := time.LoadLocation(name); err != nil {
+	if _, err := loadZone(name); err != nil {
 		return Invalid(field, "%q is not an IANA time zone name (such as Europe/Stockholm)", name)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package caldav
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -85,7 +86,7 @@ func (col *Collection) Changes(ctx context.Context, token string, window *tidbro
 	for {
 		body := `<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>` + xmlEscape(token) +
 			`</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>`
-		res, b, err := col.c.do(ctx, "REPORT", col.base.String(), []byte(body), "Content-Type", "application/xml; charset=utf-8")
+		res, b, err := col.c.stream(ctx, "REPORT", col.base.String(), []byte(body), "Content-Type", "application/xml; charset=utf-8")
 		if err != nil && token != "" && res != nil && res.StatusCode == http.StatusInternalServerError {
 			// Xandikos answers a token it does not know with 500: list all.
 			return col.Changes(ctx, "", window)
@@ -95,40 +96,42 @@ func (col *Collection) Changes(ctx context.Context, token string, window *tidbro
 		}
 		switch {
 		case res.StatusCode == http.StatusMultiStatus:
-		case token != "" && strings.Contains(string(b), "valid-sync-token"):
+		case token != "" && bytes.Contains(b, []byte("valid-sync-token")):
 			return nil, tidbro.Errorf(tidbro.EINVALID, "the server no longer accepts sync token %q", token)
 		case token == "" && res.StatusCode >= 400 && res.StatusCode < 500:
 			return col.ctagChanges(ctx, "") // no RFC 6578: CTag and ETags
 		default:
 			return nil, tidbro.Errorf(tidbro.EUNAVAILABLE, "sync-collection: %s", res.Status)
 		}
-		ms, err := parseMultistatus(b)
-		if err != nil {
-			return nil, err
-		}
 		truncated := false
-		for _, r := range ms.Responses {
+		syncToken, bodyErr, xmlErr := readMultistatus("REPORT", col.base.String(), res, func(r *entry) {
 			u, err := resolve(col.base, r.Href)
 			if err != nil {
-				continue
+				return
 			}
 			if u.Path == col.base.Path {
 				truncated = truncated || code(r.Status) == "507"
-				continue
+				return
 			}
 			if code(r.Status) == "404" {
 				out.Removed = append(out.Removed, tidbro.Removed{ID: u.Path, Deleted: true})
-				continue
+				return
 			}
-			if p := r.props(); p.ETag != "" {
-				out.Changed = append(out.Changed, tidbro.RemoteRef{ID: u.Path, ETag: p.ETag})
+			if etag, _, _ := r.props(); etag != "" {
+				out.Changed = append(out.Changed, tidbro.RemoteRef{ID: u.Path, ETag: etag})
 			}
+		})
+		if bodyErr != nil {
+			return nil, fmt.Errorf("sync-collection: %w", bodyErr)
 		}
-		out.Token = ms.SyncToken
-		if !truncated || ms.SyncToken == "" || ms.SyncToken == token {
+		if xmlErr != nil {
+			return nil, xmlErr
+		}
+		out.Token = syncToken
+		if !truncated || syncToken == "" || syncToken == token {
 			return out, nil
 		}
-		token = ms.SyncToken // 507: the server sent part; ask for the rest
+		token = syncToken // 507: the server sent part; ask for the rest
 	}
 }
 
@@ -147,31 +150,33 @@ func (col *Collection) ctagChanges(ctx context.Context, old string) (*tidbro.Rem
 			}
 		}
 	}
-	res, b, err := col.c.do(ctx, "PROPFIND", col.base.String(), []byte(q), "Depth", "1", "Content-Type", "application/xml; charset=utf-8")
+	res, _, err := col.c.stream(ctx, "PROPFIND", col.base.String(), []byte(q), "Depth", "1", "Content-Type", "application/xml; charset=utf-8")
 	if err != nil {
 		return nil, err
 	}
 	if res.StatusCode != http.StatusMultiStatus {
 		return nil, tidbro.Errorf(tidbro.EUNAVAILABLE, "listing %s: %s", col.base, res.Status)
 	}
-	ms, err := parseMultistatus(b)
-	if err != nil {
-		return nil, err
-	}
 	out := &tidbro.RemoteChanges{Full: true, Token: ctagPrefix}
-	for _, r := range ms.Responses {
+	_, bodyErr, xmlErr := readMultistatus("PROPFIND", col.base.String(), res, func(r *entry) {
 		u, err := resolve(col.base, r.Href)
 		if err != nil {
-			continue
+			return
 		}
-		p := r.props()
+		etag, ctag, collection := r.props()
 		if u.Path == col.base.Path {
-			out.Token = ctagPrefix + p.CTag
-			continue
+			out.Token = ctagPrefix + ctag
+			return
 		}
-		if p.ResourceType.Collection == nil && p.ETag != "" {
-			out.Changed = append(out.Changed, tidbro.RemoteRef{ID: u.Path, ETag: p.ETag})
+		if !collection && etag != "" {
+			out.Changed = append(out.Changed, tidbro.RemoteRef{ID: u.Path, ETag: etag})
 		}
+	})
+	if bodyErr != nil {
+		return nil, bodyErr
+	}
+	if xmlErr != nil {
+		return nil, xmlErr
 	}
 	return out, nil
 }

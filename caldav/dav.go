@@ -9,6 +9,7 @@
 package caldav
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/xml"
@@ -45,9 +46,34 @@ func newClient(hc *http.Client, user, password string) *client {
 var maxBody = 64 << 20 // a variable for tests
 
 func (c *client) do(ctx context.Context, method, u string, body []byte, headers ...string) (*http.Response, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	res, err := c.send(ctx, method, u, body, headers...)
 	if err != nil {
 		return nil, nil, err
+	}
+	defer res.Body.Close()
+	return c.check(method, u, res)
+}
+
+// stream is do for requests answered by a listing that may be long: a 207
+// comes back with its body unread, for readMultistatus to decode as it
+// arrives rather than held whole. Any other answer is read and checked as
+// do does.
+func (c *client) stream(ctx context.Context, method, u string, body []byte, headers ...string) (*http.Response, []byte, error) {
+	res, err := c.send(ctx, method, u, body, headers...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.StatusCode == http.StatusMultiStatus {
+		return res, nil, nil // none of check's statuses: nothing to check before the body
+	}
+	defer res.Body.Close()
+	return c.check(method, u, res)
+}
+
+func (c *client) send(ctx context.Context, method, u string, body []byte, headers ...string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
 	if c.user != "" || c.password != "" {
 		req.SetBasicAuth(c.user, c.password)
@@ -57,15 +83,20 @@ func (c *client) do(ctx context.Context, method, u string, body []byte, headers 
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return nil, nil, classify(err)
+		return nil, classify(err)
 	}
-	defer res.Body.Close()
+	return res, nil
+}
+
+// check reads the body of res and turns the statuses every caller treats
+// alike into errors.
+func (c *client) check(method, u string, res *http.Response) (*http.Response, []byte, error) {
 	b, err := io.ReadAll(io.LimitReader(res.Body, int64(maxBody)+1))
 	if err != nil {
-		return nil, nil, tidbro.Errorf(tidbro.EUNAVAILABLE, "%s %s: reading the answer: %v", method, u, err)
+		return nil, nil, readFailed(method, u, err)
 	}
 	if len(b) > maxBody {
-		return res, nil, tidbro.Errorf(tidbro.ETOOLARGE, "%s %s: the answer is over %d MB", method, u, maxBody>>20)
+		return res, nil, tooLarge(method, u)
 	}
 	switch {
 	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden && method == "PROPFIND":
@@ -74,6 +105,14 @@ func (c *client) do(ctx context.Context, method, u string, body []byte, headers 
 		return res, b, tidbro.Errorf(tidbro.EUNAVAILABLE, "%s %s: %s", method, u, res.Status)
 	}
 	return res, b, nil
+}
+
+func readFailed(method, u string, err error) error {
+	return tidbro.Errorf(tidbro.EUNAVAILABLE, "%s %s: reading the answer: %v", method, u, err)
+}
+
+func tooLarge(method, u string) error {
+	return tidbro.Errorf(tidbro.ETOOLARGE, "%s %s: the answer is over %d MB", method, u, maxBody>>20)
 }
 
 // classify marks failures to reach the server transient; the run's own
@@ -214,9 +253,145 @@ func (r *response) props() prop {
 func parseMultistatus(b []byte) (*multistatus, error) {
 	var ms multistatus
 	if err := xml.Unmarshal(b, &ms); err != nil {
-		return nil, tidbro.Errorf(tidbro.EUNAVAILABLE, "the server's multistatus answer is not XML: %v", err)
+		return nil, notXML(err)
 	}
 	return &ms, nil
+}
+
+func notXML(err error) error {
+	return tidbro.Errorf(tidbro.EUNAVAILABLE, "the server's multistatus answer is not XML: %v", err)
+}
+
+// entry is a response of a collection's listing, holding only what
+// Changes reads of it: decoding a full response for each of 100,000 items
+// costs time for nothing.
+type entry struct {
+	Href      string `xml:"DAV: href"`
+	Status    string `xml:"DAV: status"`
+	Propstats []struct {
+		Status string `xml:"DAV: status"`
+		Prop   struct {
+			ETag         string `xml:"DAV: getetag"`
+			CTag         string `xml:"http://calendarserver.org/ns/ getctag"`
+			ResourceType struct {
+				Collection *struct{} `xml:"DAV: collection"`
+			} `xml:"DAV: resourcetype"`
+		} `xml:"DAV: prop"`
+	} `xml:"DAV: propstat"`
+}
+
+// props merges the entry's 2xx properties as response.props does: the
+// last value given wins, and it is a collection if any says so.
+func (e *entry) props() (etag, ctag string, collection bool) {
+	for _, ps := range e.Propstats {
+		if !ok(ps.Status) {
+			continue
+		}
+		if ps.Prop.ETag != "" {
+			etag = ps.Prop.ETag
+		}
+		if ps.Prop.CTag != "" {
+			ctag = ps.Prop.CTag
+		}
+		collection = collection || ps.Prop.ResourceType.Collection != nil
+	}
+	return etag, ctag, collection
+}
+
+// readMultistatus decodes the 207 answer res (from stream) one DAV:response
+// at a time, handing each to fn, and closes the body: a listing of 100,000
+// items is never in memory whole, as raw XML or as a tree. It returns the
+// multistatus's sync-token. It accepts what parseMultistatus does (any
+// root element, responses and sync-token among its children, the last
+// sync-token winning) and fails as do and parseMultistatus would have on
+// the whole body: bodyErr (over maxBody, or cut off) first, as do reads
+// the body before it is parsed, then xmlErr. fn may have seen some
+// responses by then; the caller drops them with the error.
+func readMultistatus[R any](method, u string, res *http.Response, fn func(*R)) (syncToken string, bodyErr, xmlErr error) {
+	defer res.Body.Close()
+	body := &cappedBody{r: io.LimitReader(res.Body, int64(maxBody)+1)}
+	buf := bufio.NewReaderSize(body, 32<<10)
+	xmlErr = eachResponse(xml.NewDecoder(buf), &syncToken, fn)
+	// Read what is left, as do would have: a body over maxBody fails even
+	// when the XML ended before the limit, and the connection can be
+	// reused.
+	if _, err := io.Copy(io.Discard, buf); err != nil && body.err == nil {
+		body.err = err
+	}
+	switch {
+	case errors.Is(body.err, errTooLarge):
+		return "", tooLarge(method, u), nil
+	case body.err != nil:
+		return "", readFailed(method, u, body.err), nil
+	case xmlErr != nil:
+		return "", nil, notXML(xmlErr)
+	}
+	return syncToken, nil, nil
+}
+
+func eachResponse[R any](d *xml.Decoder, syncToken *string, fn func(*R)) error {
+	var (
+		response  = xml.Name{Space: "DAV:", Local: "response"}
+		tokenName = xml.Name{Space: "DAV:", Local: "sync-token"}
+		inRoot    bool
+	)
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err // io.EOF before the root too, as xml.Unmarshal has it
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch {
+			case !inRoot:
+				inRoot = true // whatever its name, as multistatus has no XMLName
+			case t.Name == response:
+				var r R
+				if err := d.DecodeElement(&r, &t); err != nil {
+					return err
+				}
+				fn(&r)
+			case t.Name == tokenName:
+				var s string
+				if err := d.DecodeElement(&s, &t); err != nil {
+					return err
+				}
+				*syncToken = s
+			default:
+				if err := d.Skip(); err != nil {
+					return err
+				}
+			}
+		case xml.EndElement:
+			return nil // the root's: its children were each consumed whole
+		}
+	}
+}
+
+var errTooLarge = errors.New("over maxBody")
+
+// cappedBody reads a body limited to maxBody+1 bytes, failing past maxBody
+// and keeping the read error, so that readMultistatus tells a failed read
+// from XML cut short by it.
+type cappedBody struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *cappedBody) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.r.Read(p)
+	if c.n += int64(n); c.n > int64(maxBody) {
+		c.err = errTooLarge
+		return 0, c.err
+	}
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
 }
 
 // resolve makes an href from an answer absolute against base.

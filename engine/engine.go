@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/tidbro/tidbro"
@@ -146,41 +147,46 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	if in.Links, err = e.Store.CountLinks(ctx, p.ID); err != nil {
 		return nil, err
 	}
-	x := &executor{e: e, p: p, remote: remote, in: in, run: run}
+	x := &executor{e: e, p: p, remote: remote, in: in, run: run, results: linkBatch{store: e.Store}}
 	g := &gather{e: e, p: p, remote: remote, in: in, opts: o}
 	if !o.DryRun {
 		g.resume = x
+		g.light = o.Full && in.Links == 0
 	}
 	if err := g.collect(ctx); err != nil {
 		return nil, err
 	}
-	plan := in.Plan()
-	res := &Result{Run: run, Actions: plan.Actions}
-	if plan.Stop != "" {
-		run.Status, run.Error = tidbro.RunStopped, plan.Stop
-		e.log().Warn("mass-deletion guard stopped a run", "pair", p.ID, "reason", plan.Stop)
-		if !o.DryRun {
+	var res *Result
+	if g.light {
+		res, err = e.executePages(ctx, in, g, x)
+		if err != nil || run.Status == tidbro.RunStopped {
+			return res, err
+		}
+	} else {
+		plan := in.Plan()
+		// The actions hold the entries now; execution releases each one
+		// after its action (Action.release).
+		in.Entries = nil
+		res = &Result{Run: run, Actions: plan.Actions}
+		if plan.Stop != "" {
+			return res, e.stop(ctx, p, run, o, plan.Stop)
+		}
+		if o.DryRun {
+			for _, a := range plan.Actions {
+				count(&run.Counts, a, a.Err)
+			}
+			return res, nil
+		}
+		if len(plan.Actions) > 0 || len(g.fetchErrs) > 0 {
 			if err := e.recordRun(ctx, run); err != nil {
 				return res, err
 			}
-			err := e.Store.AddAudit(ctx, []tidbro.AuditEntry{{TenantID: p.TenantID, UserID: p.UserID, PairID: p.ID, RunID: run.ID,
-				At: e.now(), Action: "stop", Kind: p.Kind, Rule: plan.Stop}})
-			return res, err
 		}
-		return res, nil
+		x.total = len(plan.Actions) + len(g.fetchErrs)
+		x.recordFetchErrs(ctx, g.fetchErrs)
+		x.execute(ctx, plan.Actions)
 	}
-	if o.DryRun {
-		for _, a := range plan.Actions {
-			count(&run.Counts, a, a.Err)
-		}
-		return res, nil
-	}
-	if len(plan.Actions) > 0 || len(g.fetchErrs) > 0 {
-		if err := e.recordRun(ctx, run); err != nil {
-			return res, err
-		}
-	}
-	res.Errors = x.execute(ctx, plan.Actions, g.fetchErrs)
+	res.Errors = x.errs
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
@@ -215,6 +221,57 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	return res, nil
 }
 
+// executePages plans and executes a pair's first run (see gather.light) a
+// page of entries at a time: each page's app items are read whole again,
+// planned, executed and released, so that the run holds the content of one
+// page, not of every item. The mass-deletion guard sees a page at a time:
+// a pair with nothing linked has nothing to delete, so it never stops one.
+func (e *Engine) executePages(ctx context.Context, in *Input, g *gather, x *executor) (*Result, error) {
+	entries := in.Entries
+	in.Entries = nil
+	res := &Result{Run: x.run, Actions: make([]Action, 0, len(entries))}
+	if len(entries) > 0 || len(g.fetchErrs) > 0 {
+		if err := e.recordRun(ctx, x.run); err != nil {
+			return res, err
+		}
+	}
+	x.total = len(entries) + len(g.fetchErrs)
+	x.recordFetchErrs(ctx, g.fetchErrs)
+	for len(entries) > 0 && ctx.Err() == nil {
+		n := min(len(entries), firstRunPage)
+		page, err := g.materialize(ctx, entries[:n])
+		if err != nil {
+			return res, err
+		}
+		entries = entries[n:]
+		x.total -= n - len(page) // gone since they were listed
+		in.Entries = page
+		plan := in.Plan()
+		in.Entries = nil
+		if plan.Stop != "" {
+			res.Actions = append(res.Actions, plan.Actions...)
+			return res, e.stop(ctx, g.p, x.run, g.opts, plan.Stop)
+		}
+		x.execute(ctx, plan.Actions)
+		res.Actions = append(res.Actions, plan.Actions...)
+	}
+	return res, nil
+}
+
+// stop records that the mass-deletion guard stopped the run.
+func (e *Engine) stop(ctx context.Context, p *tidbro.Pair, run *tidbro.Run, o Options, why string) error {
+	run.Status, run.Error = tidbro.RunStopped, why
+	e.log().Warn("mass-deletion guard stopped a run", "pair", p.ID, "reason", why)
+	if o.DryRun {
+		return nil
+	}
+	if err := e.recordRun(ctx, run); err != nil {
+		return err
+	}
+	return e.Store.AddAudit(ctx, []tidbro.AuditEntry{{TenantID: p.TenantID, UserID: p.UserID, PairID: p.ID, RunID: run.ID,
+		At: e.now(), Action: "stop", Kind: p.Kind, Rule: why}})
+}
+
 // recordRun records a run before its first write or audit entry (they
 // name it). A run that finds nothing to do is never recorded: the pair's
 // lastRun tells when it looked, and a pair polled every few minutes does
@@ -236,32 +293,53 @@ func (e *Engine) tokenAfterOwnWrites(ctx context.Context, p *tidbro.Pair, remote
 	if err != nil || ch.Full {
 		return g.token
 	}
-	var ids []string
-	for _, r := range ch.Changed {
-		ids = append(ids, r.ID)
-	}
-	for _, r := range ch.Removed {
-		ids = append(ids, r.ID)
-	}
-	links, err := e.Store.LinksByRemote(ctx, p.ID, ids)
-	if err != nil {
-		return g.token
-	}
-	etag := map[string]string{}
-	for _, l := range links {
-		etag[l.RemoteID] = l.RemoteETag
-	}
-	for _, r := range ch.Changed {
-		if e, ok := etag[r.ID]; !ok || e != r.ETag {
-			return g.token // someone else wrote too: the next run reads it from here
+	// In chunks: after a first run every item is new since the token, and
+	// their links need not all be held at once.
+	for refs := range slices.Chunk(ch.Changed, tidbro.MaxPageSize) {
+		ids := make([]string, len(refs))
+		for i, r := range refs {
+			ids[i] = r.ID
+		}
+		etag, err := e.remoteETags(ctx, p.ID, ids)
+		if err != nil {
+			return g.token
+		}
+		for _, r := range refs {
+			if e, ok := etag[r.ID]; !ok || e != r.ETag {
+				return g.token // someone else wrote too: the next run reads it from here
+			}
 		}
 	}
-	for _, r := range ch.Removed {
-		if _, linked := etag[r.ID]; linked {
+	for refs := range slices.Chunk(ch.Removed, tidbro.MaxPageSize) {
+		ids := make([]string, len(refs))
+		for i, r := range refs {
+			ids[i] = r.ID
+		}
+		etag, err := e.remoteETags(ctx, p.ID, ids)
+		if err != nil {
 			return g.token
+		}
+		for _, id := range ids {
+			if _, linked := etag[id]; linked {
+				return g.token
+			}
 		}
 	}
 	return ch.Token
+}
+
+// remoteETags returns the etags the pair's links record for the remote
+// items, by remote id; items not linked are left out.
+func (e *Engine) remoteETags(ctx context.Context, pairID int64, ids []string) (map[string]string, error) {
+	links, err := e.Store.LinksByRemote(ctx, pairID, ids)
+	if err != nil {
+		return nil, err
+	}
+	etag := make(map[string]string, len(links))
+	for _, l := range links {
+		etag[l.RemoteID] = l.RemoteETag
+	}
+	return etag, nil
 }
 
 func (e *Engine) jobMapping(ctx context.Context, tenantID int64) (JobMapping, error) {

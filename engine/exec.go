@@ -23,20 +23,36 @@ type executor struct {
 	in     *Input
 	run    *tidbro.Run
 
-	mu           sync.Mutex
-	audit        []tidbro.AuditEntry
+	mu    sync.Mutex
+	audit []tidbro.AuditEntry // recorded, not yet written to the store
+	// auditStuck: writing a batch of audit entries failed; the rest waits
+	// for the run's end, where a failure fails the run.
+	auditStuck   bool
 	errs         []error
 	keepToken    bool // an import failed transiently: replay the remote's changes next run
 	remoteWrites atomic.Int64
 	created      atomic.Int64 // links this run marked PendingCreated
 	done, total  int          // actions recorded, and planned
+
+	// intents are the creates whose intent writeIntents prepared, by
+	// entry: whether each resumes an interrupted create, and whether its
+	// intent is recorded.
+	intents sync.Map
+	results linkBatch // what creates learned, written in batches
 }
 
-func (x *executor) execute(ctx context.Context, actions []Action, fetchErrs []tidbro.ItemError) []error {
-	x.total = len(actions) + len(fetchErrs)
-	for _, fe := range fetchErrs {
-		x.record(Action{Op: Skip, Rule: "cannot read the remote item", Entry: &Entry{Remote: &tidbro.RemoteItem{ID: fe.ID}}}, fe.Err)
-	}
+type intent struct{ resumed, recorded bool }
+
+// auditFlush is how many audit entries a run holds before it writes them:
+// a run over many items does not keep an entry per item until its end.
+// A variable for the tests.
+var auditFlush = 500
+
+// execute carries out the actions; the errors are in x.errs, and x.total
+// is the caller's to set. Each action, once applied and recorded, is
+// released (Action.release): a big run does not keep every item's content
+// until it ends.
+func (x *executor) execute(ctx context.Context, actions []Action) {
 	parallel := x.e.Parallel
 	if parallel <= 0 {
 		parallel = 4
@@ -46,11 +62,17 @@ func (x *executor) execute(ctx context.Context, actions []Action, fetchErrs []ti
 	for i := range actions {
 		a := actions[i]
 		if a.Op == Skip && a.Err == nil {
-			x.record(a, nil)
+			x.record(ctx, a, nil)
+			actions[i].release()
 			continue
 		}
 		if ctx.Err() != nil {
 			break
+		}
+		if isCreate(&a) {
+			if _, ok := x.intents.Load(a.Entry); !ok {
+				x.writeIntents(ctx, actions[i:])
+			}
 		}
 		sem <- struct{}{}
 		wg.Go(func() {
@@ -61,11 +83,76 @@ func (x *executor) execute(ctx context.Context, actions []Action, fetchErrs []ti
 			} else if a.Entry.Decision != "" && a.Op != Hold {
 				err = x.e.Store.DeleteHold(ctx, x.p.ID, a.itemID())
 			}
-			x.record(a, err)
+			x.record(ctx, a, err)
+			actions[i].release() // no other goroutine touches actions[i] now
 		})
 	}
 	wg.Wait()
-	return x.errs
+	// Before the caller reads links again (tokenAfterOwnWrites), and even
+	// when the run is cancelled: these creates happened.
+	for _, err := range x.results.flush(context.WithoutCancel(ctx)) {
+		x.e.log().Error("cannot record a create's result; the next run finds the item by its key", "pair", x.p.ID, "err", err)
+		x.mu.Lock()
+		x.errs = append(x.errs, err)
+		x.mu.Unlock()
+	}
+}
+
+func isCreate(a *Action) bool { return a.Op == CreateRemote || a.Op == RestoreRemote }
+
+// writeIntents records the intents of the plan's next creates, from
+// rest, in one transaction rather than one each (see linkBatchSize). When
+// that fails, each create records its own and meets its own error.
+func (x *executor) writeIntents(ctx context.Context, rest []Action) {
+	var links []*tidbro.Link
+	var entries []*Entry
+	var states []intent
+	for i := range rest {
+		a := &rest[i]
+		if len(links) == linkBatchSize {
+			break
+		}
+		if !isCreate(a) {
+			continue
+		}
+		if _, ok := x.intents.Load(a.Entry); ok {
+			continue
+		}
+		l, resumed := x.prepareCreate(a)
+		links, entries, states = append(links, l), append(entries, a.Entry), append(states, intent{resumed: resumed})
+	}
+	recorded := x.e.Store.PutLinks(ctx, links) == nil
+	for i, en := range entries {
+		states[i].recorded = recorded
+		x.intents.Store(en, states[i])
+	}
+}
+
+// recordFetchErrs records the remote items that could not be read.
+func (x *executor) recordFetchErrs(ctx context.Context, fetchErrs []tidbro.ItemError) {
+	for _, fe := range fetchErrs {
+		x.record(ctx, Action{Op: Skip, Rule: "cannot read the remote item", Entry: &Entry{Remote: &tidbro.RemoteItem{ID: fe.ID}}}, fe.Err)
+	}
+}
+
+// release drops what an executed action holds of its item's content (the
+// body it wrote, the entry's items and link), keeping what names and
+// describes it: the action's fields, and Entry.String.
+func (a *Action) release() {
+	a.Body = nil
+	en := a.Entry
+	switch {
+	case en.App != nil:
+		app := en.App
+		en.App = &tidbro.Item{ID: app.ID, TenantID: app.TenantID, Kind: app.Kind, AppID: app.AppID, Type: app.Type,
+			Origin: app.Origin, OwnerID: app.OwnerID, Version: app.Version, Deleted: app.Deleted}
+		en.Remote, en.Link = nil, nil
+	case en.Remote != nil:
+		en.Remote = &tidbro.RemoteItem{ID: en.Remote.ID, ETag: en.Remote.ETag, Kind: en.Remote.Kind}
+		en.Link = nil
+	case en.Link != nil:
+		en.Link = &tidbro.Link{PairID: en.Link.PairID, ItemID: en.Link.ItemID, RemoteID: en.Link.RemoteID, Origin: en.Link.Origin}
+	}
 }
 
 func (a *Action) itemID() int64 {
@@ -78,8 +165,10 @@ func (a *Action) itemID() int64 {
 	return 0
 }
 
-// record counts the action and adds its audit entry.
-func (x *executor) record(a Action, err error) {
+// record counts the action and adds its audit entry, writing the entries
+// recorded so far once there are auditFlush of them. A failed write keeps
+// them for the run's end (engine.run), as does a run not recorded yet.
+func (x *executor) record(ctx context.Context, a Action, err error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.done++
@@ -112,6 +201,13 @@ func (x *executor) record(a Action, err error) {
 		ae.Error = err.Error()
 	}
 	x.audit = append(x.audit, ae)
+	if len(x.audit) >= auditFlush && !x.auditStuck && x.run.ID != 0 {
+		if err := x.e.Store.AddAudit(ctx, x.audit); err != nil {
+			x.auditStuck = true
+			return
+		}
+		x.audit = nil
+	}
 }
 
 // fail records a per-item failure on the item's link, for the next run.
@@ -188,18 +284,36 @@ func (x *executor) key(itemID int64, restore bool) string {
 	return k
 }
 
-func (x *executor) createRemote(ctx context.Context, a *Action) error {
+// prepareCreate readies the link of a create as its intent: pending,
+// with the key the remote create uses. resumed says an earlier attempt
+// may have happened.
+func (x *executor) prepareCreate(a *Action) (l *tidbro.Link, resumed bool) {
 	en := a.Entry
-	l := x.link(en, en.App.Origin)
+	l = x.link(en, en.App.Origin)
 	// A resumed create may find the item the interrupted attempt made,
 	// holding an older version (settleResumed).
-	resumed := l.Pending == tidbro.PendingCreate && a.Op == CreateRemote
+	resumed = l.Pending == tidbro.PendingCreate && a.Op == CreateRemote
 	if l.Key == "" || a.Op == RestoreRemote {
 		l.Key = x.key(en.App.ID, a.Op == RestoreRemote)
 	}
 	l.RemoteID, l.RemoteETag, l.Pending = "", "", tidbro.PendingCreate
-	if err := x.e.Store.PutLink(ctx, l); err != nil { // intent first
-		return err
+	return l, resumed
+}
+
+func (x *executor) createRemote(ctx context.Context, a *Action) error {
+	en := a.Entry
+	var l *tidbro.Link
+	var resumed, recorded bool
+	if v, ok := x.intents.LoadAndDelete(en); ok {
+		st := v.(intent)
+		l, resumed, recorded = en.Link, st.resumed, st.recorded
+	} else {
+		l, resumed = x.prepareCreate(a)
+	}
+	if !recorded {
+		if err := x.e.Store.PutLink(ctx, l); err != nil { // intent first
+			return err
+		}
 	}
 	// Rendered after the intent: a job whose mapping fails is retried, from
 	// its link, once the mapping is fixed.
@@ -212,7 +326,16 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 			return err
 		}
 	}
-	return x.linkedAs(ctx, l, en.App, ref, view, tidbro.PendingCreated)
+	if err := x.settle(l, en.App, ref, view, tidbro.PendingCreated); err != nil {
+		return err
+	}
+	for _, err := range x.results.add(ctx, l) {
+		x.e.log().Error("cannot record a create's result; the next run finds the item by its key", "pair", x.p.ID, "err", err)
+		x.mu.Lock()
+		x.errs = append(x.errs, err)
+		x.mu.Unlock()
+	}
+	return nil
 }
 
 // settleResumed makes the item a resumed create found hold view: the
@@ -429,11 +552,15 @@ func refOf(r *tidbro.RemoteItem) tidbro.RemoteRef {
 // linked records that app item and remote ref now hold the same thing;
 // agreed is that content as the remote holds it (the base for merges).
 func (x *executor) linked(ctx context.Context, l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item) error {
-	return x.linkedAs(ctx, l, app, ref, agreed, "")
+	if err := x.settle(l, app, ref, agreed, ""); err != nil {
+		return err
+	}
+	return x.e.Store.PutLink(ctx, l)
 }
 
-// linkedAs is linked, leaving pending as given (PendingCreated after a create).
-func (x *executor) linkedAs(ctx context.Context, l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item, pending string) error {
+// settle fills l with what app and ref now agree on (agreed), leaving
+// pending as given (PendingCreated after a create).
+func (x *executor) settle(l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item, pending string) error {
 	base, err := json.Marshal(agreed.Body())
 	if err != nil {
 		return err
@@ -445,6 +572,9 @@ func (x *executor) linkedAs(ctx context.Context, l *tidbro.Link, app *tidbro.Ite
 	l.AppVersion, l.AppHash = app.Version, app.Hash
 	l.RemoteHash, l.Base = viewHash(agreed), base
 	l.SpanFrom, l.SpanTo, _ = app.Span()
+	// In UTC, as the store keeps them: a span in the event's zone holds
+	// on to a *time.Location of its own (time.LoadLocation does not share).
+	l.SpanFrom, l.SpanTo = l.SpanFrom.UTC(), l.SpanTo.UTC()
 	if l.Synced.IsZero() {
 		// A new link: its remote item may have been made after the saved
 		// token (by us, or by a user whose item this imports), so its
@@ -458,5 +588,5 @@ func (x *executor) linkedAs(ctx context.Context, l *tidbro.Link, app *tidbro.Ite
 		x.created.Add(1)
 	}
 	l.Pending, l.Error, l.Attempts, l.Synced = pending, "", 0, x.in.Now
-	return x.e.Store.PutLink(ctx, l)
+	return nil
 }

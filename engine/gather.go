@@ -32,7 +32,24 @@ type gather struct {
 	unreadable map[string]bool
 	// unconfirmed: some links are marked PendingCreated.
 	unconfirmed bool
+	// light: a full run of a pair with nothing linked yet (its first run)
+	// keeps the first firstRunWhole app items it lists whole, and of the
+	// rest only their envelopes (Entry.light) and their match keys until
+	// they are matched; the engine reads those items again a page at a time
+	// to plan and execute them (executePages). A first run of a big
+	// calendar thus never holds every item's content.
+	light     bool
+	envelopes int                // light entries
+	keys      map[int64][]string // their match keys
 }
+
+// A light first run (gather.light) keeps up to firstRunWhole app items
+// whole (small runs read each item once), and plans and executes
+// firstRunPage entries at a time. Variables for the tests.
+var (
+	firstRunWhole = 5000
+	firstRunPage  = tidbro.MaxPageSize
+)
 
 const linkPage = 5000
 
@@ -52,6 +69,10 @@ func (g *gather) collect(ctx context.Context) error {
 		return err
 	}
 	g.in.Entries = append(g.in.Entries, g.entries()...)
+	g.byItem, g.byRemote = nil, nil // the entries are the planner's now
+	if g.envelopes == 0 {
+		g.light = false // every item is whole: planned at once, as any run
+	}
 	return nil
 }
 
@@ -177,7 +198,7 @@ func (g *gather) resumeCreates(ctx context.Context) {
 		} else {
 			g.byRemote[en.Link.RemoteID] = en
 		}
-		g.resume.record(a, err)
+		g.resume.record(ctx, a, err)
 	}
 }
 
@@ -596,6 +617,7 @@ func uniq(ids []string) []string {
 // full relists both sides and rematches what no link joins.
 func (g *gather) full(ctx context.Context) error {
 	st := g.e.Store
+	whole := 0 // app items listed whole
 	for _, k := range g.p.Kind.PairKinds() {
 		cursor := ""
 		for {
@@ -604,7 +626,17 @@ func (g *gather) full(ctx context.Context) error {
 				return err
 			}
 			for _, it := range items {
-				g.itemEntry(it.ID).App = it
+				en := g.itemEntry(it.ID)
+				if !g.light || whole < firstRunWhole {
+					en.App = it
+					whole++
+					continue
+				}
+				if g.keys == nil {
+					g.keys = map[int64][]string{}
+				}
+				en.App, en.light, g.keys[it.ID] = envelope(it), true, matchKeys(it)
+				g.envelopes++
 			}
 			if next == "" {
 				break
@@ -613,7 +645,9 @@ func (g *gather) full(ctx context.Context) error {
 		}
 	}
 	var unlisted []int64
+	linked := false
 	if err := g.allLinks(ctx, func(l *tidbro.Link) {
+		linked = true
 		en := g.itemEntry(l.ItemID)
 		en.Link = l
 		if l.RemoteID != "" {
@@ -624,6 +658,12 @@ func (g *gather) full(ctx context.Context) error {
 		}
 	}); err != nil {
 		return err
+	}
+	if g.light && linked {
+		// Links made since they were counted: this run is planned whole.
+		if err := g.materializeAll(ctx); err != nil {
+			return err
+		}
 	}
 	if err := g.loadItems(ctx, unlisted); err != nil {
 		return err
@@ -637,9 +677,100 @@ func (g *gather) full(ctx context.Context) error {
 		return err
 	}
 	g.match()
+	g.keys = nil
 	if !g.opts.Since.IsZero() {
 		g.onlySince(g.opts.Since)
 	}
+	return nil
+}
+
+// envelope is what gathering reads of an unlinked app item (see
+// gather.light): not its body, nor its hash (which only a link is compared
+// with).
+func envelope(it *tidbro.Item) *tidbro.Item {
+	return &tidbro.Item{ID: it.ID, TenantID: it.TenantID, Kind: it.Kind, AppID: it.AppID, OwnerID: it.OwnerID,
+		Version: it.Version, Deleted: it.Deleted, Updated: it.Updated}
+}
+
+// materialize reads again, whole, the app items of the light entries
+// among entries (see gather.light), and returns the entries to plan. An
+// item gone since it was listed (deleted, or no longer the user's) is
+// taken as not listed: its entry is left out, unless it holds more than
+// the item (a remote item matched to it, which is then imported; a
+// decision); a linked one is gone as loadItems would find it.
+func (g *gather) materialize(ctx context.Context, entries []*Entry) ([]*Entry, error) {
+	var ids []int64
+	for _, en := range entries {
+		if en.light {
+			ids = append(ids, en.App.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return entries, nil
+	}
+	items, err := g.e.Store.ItemsByID(ctx, g.p.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*tidbro.Item, len(items))
+	for _, it := range items {
+		byID[it.ID] = it
+	}
+	out := make([]*Entry, 0, len(entries))
+	for _, en := range entries {
+		if !en.light {
+			out = append(out, en)
+			continue
+		}
+		en.light = false
+		it := byID[en.App.ID]
+		switch {
+		case it != nil && !it.Deleted && it.OwnerID == g.p.UserID:
+			en.App = it
+		case en.Link != nil:
+			en.App = it
+			en.Departed = it != nil && it.OwnerID != g.p.UserID
+			en.AppGone = it == nil || en.Departed || it.Deleted
+		default:
+			en.App, en.UnlinkedImport = nil, false
+			if en.Remote == nil && en.Decision == "" {
+				continue
+			}
+		}
+		out = append(out, en)
+	}
+	return out, nil
+}
+
+// materializeAll reads the light entries' items whole (materialize), and
+// ends the light gathering: the run is planned at once.
+func (g *gather) materializeAll(ctx context.Context) error {
+	var ids []int64
+	for _, id := range sortedKeys(g.byItem) {
+		if g.byItem[id].light {
+			ids = append(ids, id)
+		}
+	}
+	for chunk := range slices.Chunk(ids, tidbro.MaxPageSize) {
+		page := make([]*Entry, len(chunk))
+		for i, id := range chunk {
+			page[i] = g.byItem[id]
+		}
+		kept, err := g.materialize(ctx, page)
+		if err != nil {
+			return err
+		}
+		keep := make(map[*Entry]bool, len(kept))
+		for _, en := range kept {
+			keep[en] = true
+		}
+		for i, id := range chunk {
+			if !keep[page[i]] {
+				delete(g.byItem, id) // gone since it was listed
+			}
+		}
+	}
+	g.light, g.keys = false, nil
 	return nil
 }
 
@@ -663,7 +794,11 @@ func (g *gather) match() {
 		if en.Link != nil || en.App == nil || en.AppGone {
 			continue
 		}
-		for _, k := range matchKeys(en.App) {
+		keys := g.keys[id]
+		if !en.light {
+			keys = matchKeys(en.App)
+		}
+		for _, k := range keys {
 			cands := remotes[k]
 			i := slices.IndexFunc(cands, func(r *Entry) bool { return r.App == nil })
 			if i < 0 {

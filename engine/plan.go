@@ -70,6 +70,10 @@ type Entry struct {
 	// ResumeFailed: resuming its interrupted create failed at the start of
 	// this run (and was recorded); the next run tries again.
 	ResumeFailed bool
+
+	// light: App is the item's envelope only, read again whole before the
+	// entry is planned (gather.light).
+	light bool
 }
 
 // Input is everything the planner decides from.

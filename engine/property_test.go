@@ -439,6 +439,14 @@ func (c *crashStore) PutLink(ctx context.Context, l *tidbro.Link) error {
 	return c.Store.PutLink(ctx, l)
 }
 
+// PutLinks is one transaction: one write, all of it or nothing.
+func (c *crashStore) PutLinks(ctx context.Context, links []*tidbro.Link) error {
+	if err := c.write(); err != nil {
+		return err
+	}
+	return c.Store.PutLinks(ctx, links)
+}
+
 func (c *crashStore) DeleteLink(ctx context.Context, pairID, itemID int64) error {
 	if err := c.write(); err != nil {
 		return err

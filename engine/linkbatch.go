@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	"github.com/tidbro/tidbro"
+)
+
+// linkBatchSize is how many link writes of remote creates share one
+// transaction. A first run creating thousands of items would otherwise pay
+// two commits, each with its fsync, per item: against a server that takes
+// one item at a time they cannot be grouped, and they were half of the
+// client's CPU. A crash loses at most this many results, which the next
+// run recovers by the creates' keys.
+const linkBatchSize = 100
+
+// linkBatch gathers what remote creates learned (remote id, etag, agreed
+// base) to write it in one transaction. These writes may be lost without
+// harm: each create's intent is recorded before it, so the next run finds
+// the item by its key (Finder, or the idempotent create) and links it.
+type linkBatch struct {
+	store tidbro.SyncStore
+	mu    sync.Mutex
+	links []*tidbro.Link
+}
+
+// add holds a copy of l, and writes the batch once it is full.
+func (b *linkBatch) add(ctx context.Context, l *tidbro.Link) []error {
+	c := *l
+	b.mu.Lock()
+	b.links = append(b.links, &c)
+	var full []*tidbro.Link
+	if len(b.links) >= linkBatchSize {
+		full, b.links = b.links, nil
+	}
+	b.mu.Unlock()
+	return putLinks(ctx, b.store, full)
+}
+
+// flush writes what is held.
+func (b *linkBatch) flush(ctx context.Context) []error {
+	b.mu.Lock()
+	links := b.links
+	b.links = nil
+	b.mu.Unlock()
+	return putLinks(ctx, b.store, links)
+}
+
+// putLinks writes links in one transaction; when that is refused, each
+// alone, so that a bad link costs only itself. It returns the errors of
+// the links that could not be written.
+func putLinks(ctx context.Context, store tidbro.SyncStore, links []*tidbro.Link) []error {
+	if len(links) == 0 || store.PutLinks(ctx, links) == nil {
+		return nil
+	}
+	var errs []error
+	for _, l := range links {
+		if err := store.PutLink(ctx, l); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
