@@ -438,6 +438,10 @@ func (x *executor) create(ctx context.Context, key string, app *tidbro.Item, res
 func (x *executor) deleteRemote(ctx context.Context, a *Action) error {
 	en := a.Entry
 	l := en.Link
+	if l == nil { // an interrupted import joined: its link is recorded now
+		l = x.link(en, en.App.Origin)
+		l.RemoteID, l.RemoteETag = en.Remote.ID, en.Remote.ETag
+	}
 	if l.RemoteID == "" {
 		if err := x.resolveCreate(ctx, en); err != nil {
 			return err

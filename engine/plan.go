@@ -177,9 +177,10 @@ func (in *Input) decide(e *Entry) Action {
 	}
 	if writesRemote(a.Op) && a.Op != DeleteRemote && e.App != nil && e.App.Private() && !in.Caps.Private {
 		// It would show there unmarked: keep it out, and take back a copy
-		// made while it was not private.
+		// made while it was not private, linked or joined (an import whose
+		// link a crash lost has its groupware item all the same).
 		a.Op, a.Rule = Skip, "private app item: the remote cannot mark items private ("+a.Rule+")"
-		if e.Link != nil && e.Link.RemoteID != "" {
+		if (e.Link != nil && e.Link.RemoteID != "") || (e.UnlinkedImport && e.Remote != nil) {
 			a.Op = DeleteRemote
 		}
 	}

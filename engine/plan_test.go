@@ -392,3 +392,33 @@ func TestImportKeepsFullTextsAtAnyDepth(t *testing.T) {
 		t.Fatal("importing changed the fetched remote item")
 	}
 }
+
+// A private app item is kept off a remote that cannot mark items private,
+// and a copy the remote holds already is taken back: a linked one, and
+// the groupware item of an import whose link a crash lost (joined to it by
+// its import id, gather.joinUnlinkedImports). Skipping the latter left the
+// groupware item linked to nothing for good (property seed 4785).
+func TestPrivateAppItemOnARemoteWithoutPrivate(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		app, rem State
+		origin   tidbro.Origin
+		unlinked bool
+		want     Op
+	}{
+		{"new", New, Absent, tidbro.OriginApp, false, Skip},
+		{"linked, changed", Changed, Unchanged, tidbro.OriginApp, false, DeleteRemote},
+		{"linked import, changed", Changed, Unchanged, tidbro.OriginGroupware, false, DeleteRemote},
+		{"import whose link was lost", New, New, tidbro.OriginGroupware, true, DeleteRemote},
+	} {
+		in := input(policy())
+		in.Caps.Private = false
+		e := entry(t, in, c.app, c.rem, tidbro.KindEvent, c.origin)
+		e.App.Event.Private = true
+		e.App.Hash = e.App.ContentHash()
+		e.UnlinkedImport = c.unlinked
+		if a := in.decide(e); a.Op != c.want || !strings.Contains(a.Rule, "private app item") {
+			t.Errorf("%s: got %s (%s), want %s", c.name, a.Op, a.Rule, c.want)
+		}
+	}
+}
