@@ -296,11 +296,7 @@ func (e *Engine) tokenAfterOwnWrites(ctx context.Context, p *tidbro.Pair, remote
 	// In chunks: after a first run every item is new since the token, and
 	// their links need not all be held at once.
 	for refs := range slices.Chunk(ch.Changed, tidbro.MaxPageSize) {
-		ids := make([]string, len(refs))
-		for i, r := range refs {
-			ids[i] = r.ID
-		}
-		etag, err := e.remoteETags(ctx, p.ID, ids)
+		etag, err := linkedETags(ctx, e.Store, p.ID, refs, func(r tidbro.RemoteRef) string { return r.ID })
 		if err != nil {
 			return g.token
 		}
@@ -311,16 +307,12 @@ func (e *Engine) tokenAfterOwnWrites(ctx context.Context, p *tidbro.Pair, remote
 		}
 	}
 	for refs := range slices.Chunk(ch.Removed, tidbro.MaxPageSize) {
-		ids := make([]string, len(refs))
-		for i, r := range refs {
-			ids[i] = r.ID
-		}
-		etag, err := e.remoteETags(ctx, p.ID, ids)
+		etag, err := linkedETags(ctx, e.Store, p.ID, refs, func(r tidbro.Removed) string { return r.ID })
 		if err != nil {
 			return g.token
 		}
-		for _, id := range ids {
-			if _, linked := etag[id]; linked {
+		for _, r := range refs {
+			if _, linked := etag[r.ID]; linked {
 				return g.token
 			}
 		}
@@ -328,10 +320,14 @@ func (e *Engine) tokenAfterOwnWrites(ctx context.Context, p *tidbro.Pair, remote
 	return ch.Token
 }
 
-// remoteETags returns the etags the pair's links record for the remote
-// items, by remote id; items not linked are left out.
-func (e *Engine) remoteETags(ctx context.Context, pairID int64, ids []string) (map[string]string, error) {
-	links, err := e.Store.LinksByRemote(ctx, pairID, ids)
+// linkedETags returns the etags the pair's links record for the remote
+// items refs name (by id), by remote id; items not linked are left out.
+func linkedETags[T any](ctx context.Context, store tidbro.SyncStore, pairID int64, refs []T, id func(T) string) (map[string]string, error) {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = id(r)
+	}
+	links, err := store.LinksByRemote(ctx, pairID, ids)
 	if err != nil {
 		return nil, err
 	}
