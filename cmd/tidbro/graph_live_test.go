@@ -40,9 +40,16 @@ func TestGraphNotifications(t *testing.T) {
 	if sub.Resource != "users/"+alice+"/events" || sub.NotificationURL != "http://"+addr+"/webhooks/graph" || sub.LifecycleURL != "http://"+addr+"/webhooks/graph/lifecycle" {
 		t.Fatalf("subscription %+v", sub)
 	}
-	st := in.call(token, "GET", "/v1/users/alice/status", "", 200)
-	if p := st["accounts"].([]any)[0].(map[string]any)["pairs"].([]any)[0].(map[string]any); p["notifiedUntil"] != sub.Expires.UTC().Format(time.RFC3339) {
-		t.Fatalf("status says notified until %v, the subscription expires %v", p["notifiedUntil"], sub.Expires)
+	// The fake knows the subscription as soon as it answers the POST;
+	// tidbro records it just after.
+	var notified any
+	waitFor(t, 10*time.Second, "the subscription in alice's status", func() bool {
+		st := in.call(token, "GET", "/v1/users/alice/status", "", 200)
+		notified = st["accounts"].([]any)[0].(map[string]any)["pairs"].([]any)[0].(map[string]any)["notifiedUntil"]
+		return notified != nil
+	})
+	if notified != sub.Expires.UTC().Format(time.RFC3339) {
+		t.Fatalf("status says notified until %v, the subscription expires %v", notified, sub.Expires)
 	}
 
 	appHas := func(summary string) func() bool {
