@@ -26,7 +26,7 @@ func zoneOrUTC(name string) *time.Location {
 	if name == "" {
 		return time.UTC
 	}
-	loc, err := loadZone(name)
+	loc, err := LoadZone(name)
 	if err != nil {
 		return time.UTC
 	}
@@ -45,7 +45,8 @@ var (
 
 const maxZones = 1000 // the IANA database has some 600 names
 
-func loadZone(name string) (*time.Location, error) {
+// LoadZone is time.LoadLocation through that cache.
+func LoadZone(name string) (*time.Location, error) {
 	if loc, ok := zones.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
@@ -70,7 +71,7 @@ func validZone(field, name string) error {
 	if name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
 		return Invalid(field, "%q is not an IANA time zone name", name)
 	}
-	if _, err := loadZone(name); err != nil {
+	if _, err := LoadZone(name); err != nil {
 		return Invalid(field, "%q is not an IANA time zone name (such as Europe/Stockholm)", name)
 	}
 	return nil

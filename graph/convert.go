@@ -114,7 +114,7 @@ func zone(name string) *time.Location {
 	if iana, ok := wintz.ToIANA(name); ok {
 		name = iana
 	}
-	l, err := time.LoadLocation(name)
+	l, err := tidbro.LoadZone(name)
 	if err != nil {
 		return nil
 	}
@@ -132,7 +132,7 @@ func ianaOf(name string) string {
 		}
 		return iana
 	}
-	if _, err := time.LoadLocation(name); err == nil && name != "UTC" {
+	if _, err := tidbro.LoadZone(name); err == nil && name != "UTC" {
 		return name
 	}
 	return ""
@@ -508,7 +508,7 @@ func parseByDay(v, setpos string) (days []string, index int, err error) {
 func eventBody(ev *tidbro.Event, series bool) (map[string]any, error) {
 	zoneName, loc := "UTC", time.UTC
 	if ev.TimeZone != "" && !ev.AllDay {
-		if l, err := time.LoadLocation(ev.TimeZone); err == nil {
+		if l, err := tidbro.LoadZone(ev.TimeZone); err == nil {
 			loc, zoneName = l, ev.TimeZone
 			if w, ok := wintz.FromIANA(ev.TimeZone); ok {
 				zoneName = w

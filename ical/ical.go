@@ -34,6 +34,7 @@ import (
 
 	goical "github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
+	"github.com/tidbro/tidbro"
 	"github.com/tidbro/tidbro/wintz"
 )
 
@@ -97,11 +98,11 @@ func ianaName(tzid string) (string, *time.Location) {
 	if tzid == "" || tzid == "Local" || strings.Contains(tzid, "..") {
 		return "", nil
 	}
-	if loc, err := time.LoadLocation(tzid); err == nil {
+	if loc, err := tidbro.LoadZone(tzid); err == nil {
 		return tzid, loc
 	}
 	if n, ok := wintz.ToIANA(tzid); ok {
-		if loc, err := time.LoadLocation(n); err == nil {
+		if loc, err := tidbro.LoadZone(n); err == nil {
 			return n, loc
 		}
 	}
