@@ -76,11 +76,21 @@ func (s *Store) File(ctx context.Context, tenantID, ownerID int64, path string) 
 }
 
 func (s *Store) file(ctx context.Context, q querier, tenantID, ownerID int64, path string) (*tidbro.File, error) {
+	return s.fileWith(ctx, q, tenantID, ownerID, path, nil)
+}
+
+// fileWith reads a resource and, when data is not nil, its content into
+// it; the root exists even before it has a row.
+func (s *Store) fileWith(ctx context.Context, q querier, tenantID, ownerID int64, path string, data *[]byte) (*tidbro.File, error) {
 	if err := tidbro.ValidFilePath(path); err != nil {
 		return nil, err
 	}
-	f, err := scanFile(s.queryRow(ctx, q, `SELECT `+fileColumns+` FROM files WHERE user_id = ? AND tenant_id = ? AND path = ?`,
-		ownerID, tenantID, path), nil)
+	cols := fileColumns
+	if data != nil {
+		cols += ", data"
+	}
+	f, err := scanFile(s.queryRow(ctx, q, `SELECT `+cols+` FROM files WHERE user_id = ? AND tenant_id = ? AND path = ?`,
+		ownerID, tenantID, path), data)
 	switch {
 	case isNoRows(err) && path == "":
 		return root(tenantID, ownerID), nil
@@ -91,18 +101,9 @@ func (s *Store) file(ctx context.Context, q querier, tenantID, ownerID int64, pa
 }
 
 func (s *Store) FileContent(ctx context.Context, tenantID, ownerID int64, path string) (*tidbro.File, []byte, error) {
-	if err := tidbro.ValidFilePath(path); err != nil {
-		return nil, nil, err
-	}
 	var data []byte
-	f, err := scanFile(s.queryRow(ctx, s.db, `SELECT `+fileColumns+`, data FROM files WHERE user_id = ? AND tenant_id = ? AND path = ?`,
-		ownerID, tenantID, path), &data)
-	switch {
-	case isNoRows(err) && path == "":
-		return root(tenantID, ownerID), []byte{}, nil
-	case isNoRows(err):
-		return nil, nil, tidbro.Errorf(tidbro.ENOTFOUND, "no file %q", path)
-	case err != nil:
+	f, err := s.fileWith(ctx, s.db, tenantID, ownerID, path, &data)
+	if err != nil {
 		return nil, nil, wrap(err, "file %q", path)
 	}
 	if data == nil {
@@ -406,11 +407,7 @@ func (s *Store) copyFile(ctx context.Context, tx *sql.Tx, tokens []string, tenan
 		return false, err
 	}
 	var data []byte
-	from, err := scanFile(s.queryRow(ctx, tx, `SELECT `+fileColumns+`, data FROM files WHERE user_id = ? AND tenant_id = ? AND path = ?`,
-		ownerID, tenantID, src), &data)
-	if isNoRows(err) {
-		return false, tidbro.Errorf(tidbro.ENOTFOUND, "no file %q", src)
-	}
+	from, err := s.fileWith(ctx, tx, tenantID, ownerID, src, &data)
 	if err != nil {
 		return false, err
 	}
