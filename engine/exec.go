@@ -90,7 +90,13 @@ func (x *executor) execute(ctx context.Context, actions []Action) {
 	wg.Wait()
 	// Before the caller reads links again (tokenAfterOwnWrites), and even
 	// when the run is cancelled: these creates happened.
-	for _, err := range x.results.flush(context.WithoutCancel(ctx)) {
+	x.resultsLost(x.results.flush(context.WithoutCancel(ctx)))
+}
+
+// resultsLost reports create results the store refused: the creates
+// happened, and the next run finds their items by their keys.
+func (x *executor) resultsLost(errs []error) {
+	for _, err := range errs {
 		x.e.log().Error("cannot record a create's result; the next run finds the item by its key", "pair", x.p.ID, "err", err)
 		x.mu.Lock()
 		x.errs = append(x.errs, err)
@@ -329,12 +335,7 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	if err := x.settle(l, en.App, ref, view, tidbro.PendingCreated); err != nil {
 		return err
 	}
-	for _, err := range x.results.add(ctx, l) {
-		x.e.log().Error("cannot record a create's result; the next run finds the item by its key", "pair", x.p.ID, "err", err)
-		x.mu.Lock()
-		x.errs = append(x.errs, err)
-		x.mu.Unlock()
-	}
+	x.resultsLost(x.results.add(ctx, l))
 	return nil
 }
 
