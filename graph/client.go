@@ -94,6 +94,25 @@ type request struct {
 // do sends r for mailbox (a user id) and decodes a 2xx answer into out
 // (when not nil). It waits out 429s and retries 5xx with backoff; other
 // failures become typed errors.
+// eachPage GETs link and the pages after it (@odata.nextLink), giving fn
+// each page's values until it returns false.
+func eachPage[T any](ctx context.Context, c *Client, mailbox, link string, fn func([]T) bool) error {
+	for link != "" {
+		var page struct {
+			Value    []T    `json:"value"`
+			NextLink string `json:"@odata.nextLink"`
+		}
+		if _, err := c.do(ctx, mailbox, request{Method: http.MethodGet, Path: link}, &page); err != nil {
+			return err
+		}
+		if !fn(page.Value) {
+			return nil
+		}
+		link = page.NextLink
+	}
+	return nil
+}
+
 func (c *Client) do(ctx context.Context, mailbox string, r request, out any) (int, error) {
 	var body []byte
 	if r.Body != nil {

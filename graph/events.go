@@ -527,20 +527,16 @@ func (cal *Calendar) instances(ctx context.Context, masterID string, from, to ti
 		"$select": {"id,originalStart,type"}}
 	link := cal.eventPath(masterID) + "/instances?" + q.Encode()
 	out := map[time.Time]string{}
-	for link != "" {
-		var page struct {
-			Value    []event `json:"value"`
-			NextLink string  `json:"@odata.nextLink"`
-		}
-		if _, err := cal.c.do(ctx, cal.user, request{Method: http.MethodGet, Path: link}, &page); err != nil {
-			return nil, fmt.Errorf("occurrences of %s: %w", masterID, err)
-		}
-		for _, e := range page.Value {
+	err := eachPage(ctx, cal.c, cal.user, link, func(events []event) bool {
+		for _, e := range events {
 			if t, err := time.Parse(time.RFC3339Nano, e.OriginalStart); err == nil {
 				out[t.UTC()] = e.ID
 			}
 		}
-		link = page.NextLink
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("occurrences of %s: %w", masterID, err)
 	}
 	return out, nil
 }

@@ -239,20 +239,16 @@ func (l *TaskList) keyed(ctx context.Context, key string) ([]todoTask, error) {
 	f := fmt.Sprintf("linkedResources/any(r:r/externalId eq '%s')", strings.ReplaceAll(key, "'", "''"))
 	link := l.listPath() + "/tasks?" + url.Values{"$filter": {f}, "$expand": {"linkedResources"}, "$select": {"id,createdDateTime"}}.Encode()
 	var out []todoTask
-	for link != "" {
-		var page struct {
-			Value    []todoTask `json:"value"`
-			NextLink string     `json:"@odata.nextLink"`
-		}
-		if _, err := l.c.do(ctx, l.user, request{Method: http.MethodGet, Path: link}, &page); err != nil {
-			return nil, fmt.Errorf("finding the To Do task of %s: %w", key, err)
-		}
-		for _, g := range page.Value {
+	err := eachPage(ctx, l.c, l.user, link, func(tasks []todoTask) bool {
+		for _, g := range tasks {
 			if own := ownLink(g.LinkedResources); own != nil && own.ExternalID == key {
 				out = append(out, g)
 			}
 		}
-		link = page.NextLink
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finding the To Do task of %s: %w", key, err)
 	}
 	slices.SortFunc(out, func(a, b todoTask) int {
 		ta, _ := time.Parse(time.RFC3339Nano, a.Created)
@@ -607,25 +603,23 @@ func (c *Client) bindTaskList(ctx context.Context, mailbox string) (userID, list
 	if userID, err = c.userID(ctx, mailbox); err != nil {
 		return "", "", "", err
 	}
-	link := "/users/" + url.PathEscape(userID) + "/todo/lists"
-	for link != "" {
-		var page struct {
-			Value []struct {
-				ID                string `json:"id"`
-				DisplayName       string `json:"displayName"`
-				WellknownListName string `json:"wellknownListName"`
-			} `json:"value"`
-			NextLink string `json:"@odata.nextLink"`
+	type todoList struct {
+		ID                string `json:"id"`
+		DisplayName       string `json:"displayName"`
+		WellknownListName string `json:"wellknownListName"`
+	}
+	var found *todoList
+	err = eachPage(ctx, c, userID, "/users/"+url.PathEscape(userID)+"/todo/lists", func(lists []todoList) bool {
+		if i := slices.IndexFunc(lists, func(v todoList) bool { return v.WellknownListName == "defaultList" }); i >= 0 {
+			found = &lists[i]
 		}
-		if _, err := c.do(ctx, userID, request{Method: http.MethodGet, Path: link}, &page); err != nil {
-			return "", "", "", fmt.Errorf("listing the To Do lists of %s: %w", mailbox, err)
-		}
-		for _, v := range page.Value {
-			if v.WellknownListName == "defaultList" {
-				return userID, v.ID, v.DisplayName, nil
-			}
-		}
-		link = page.NextLink
+		return found == nil
+	})
+	switch {
+	case err != nil:
+		return "", "", "", fmt.Errorf("listing the To Do lists of %s: %w", mailbox, err)
+	case found != nil:
+		return userID, found.ID, found.DisplayName, nil
 	}
 	return "", "", "", &tidbro.Error{Code: tidbro.ENOTFOUND, Field: "mailbox", Message: fmt.Sprintf("mailbox %q has no default To Do list", mailbox)}
 }
