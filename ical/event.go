@@ -3,7 +3,6 @@ package ical
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -238,20 +237,24 @@ func EncodeEvent(ev *tidbro.Event, raw []byte) (out []byte, err error) {
 	if ev == nil || ev.Start.IsZero() {
 		return nil, errors.New("ical: event has no start")
 	}
-	cal, old, z, err := newCalendar(raw, goical.CompEvent)
+	cal, old, z, err := rawCalendar(raw, goical.CompEvent)
 	if err != nil {
 		return nil, err
 	}
 	var loc *time.Location
+	var tz string
 	if ev.TimeZone != "" && !ev.AllDay {
 		name, l := ianaName(ev.TimeZone)
 		if l == nil {
 			return nil, fmt.Errorf("ical: %q is not an IANA time zone", ev.TimeZone)
 		}
 		loc = l
-		cal.Children = append(cal.Children, vtimezone(name, loc, ev.Start.In(loc).Year()))
+		tz = vtimezone(name, loc, ev.Start.In(loc).Year())
 	}
-	prev := map[string]*goical.Component{}
+	var prev map[string]*goical.Component
+	if len(old) > 0 {
+		prev = map[string]*goical.Component{}
+	}
 	for _, c := range old {
 		key := ""
 		if p := c.Props.Get(goical.PropRecurrenceID); p != nil {
@@ -270,17 +273,26 @@ func EncodeEvent(ev *tidbro.Event, raw []byte) (out []byte, err error) {
 	if uid == "" {
 		uid = newUID() // iCalendar requires one
 	}
-	cal.Children = append(cal.Children, encodeVEvent(ev, prev[""], uid, loc, ev.TimeZone, ev.AllDay))
+	w := getWriter()
+	defer w.release()
+	w.beginCalendar(cal)
+	if tz != "" {
+		w.component(tz)
+	}
+	w.vevent(ev, prev[""], uid, loc, ev.TimeZone, ev.AllDay, nil)
 	for i := range ev.Overrides {
 		o := &ev.Overrides[i]
 		if o.RecurrenceID == nil {
 			return nil, fmt.Errorf("ical: override %d has no recurrence ID", i)
 		}
-		c := encodeVEvent(o, prev[o.RecurrenceID.UTC().Format(time.RFC3339)], uid, loc, ev.TimeZone, ev.AllDay)
-		c.Props.Set(timeProp(goical.PropRecurrenceID, *o.RecurrenceID, ev.AllDay, loc, ev.TimeZone))
-		cal.Children = append(cal.Children, c)
+		var p *goical.Component
+		if prev != nil {
+			p = prev[o.RecurrenceID.UTC().Format(time.RFC3339)]
+		}
+		w.vevent(o, p, uid, loc, ev.TimeZone, ev.AllDay, o.RecurrenceID)
 	}
-	out, err = encodeCalendar(cal)
+	w.end()
+	out, err = w.bytes()
 	if err != nil && len(raw) > 0 {
 		// raw itself breaks the rules (say, two SEQUENCEs): write what tidbro
 		// knows rather than fail the sync.
@@ -289,70 +301,54 @@ func EncodeEvent(ev *tidbro.Event, raw []byte) (out []byte, err error) {
 	return out, err
 }
 
-// encodeVEvent writes one VEVENT onto a copy of prev (or a new one). Times
-// of overrides use the series' zone so RECURRENCE-IDs match.
-func encodeVEvent(ev *tidbro.Event, prev *goical.Component, uid string, loc *time.Location, tzid string, allDay bool) *goical.Component {
-	c := goical.NewComponent(goical.CompEvent)
+// vevent writes one VEVENT with what prev (the remote's, or nil) has that
+// tidbro does not model. Times of overrides use the series' zone so
+// RECURRENCE-IDs match; rid is an override's.
+func (w *writer) vevent(ev *tidbro.Event, prev *goical.Component, uid string, loc *time.Location, tzid string, allDay bool, rid *time.Time) {
+	w.begin(goical.CompEvent)
 	if prev != nil {
 		for name, ps := range prev.Props {
 			if !contains(eventProps, name) {
-				c.Props[name] = ps
-			}
-		}
-		for _, k := range prev.Children {
-			if k.Name != goical.CompAlarm {
-				c.Children = append(c.Children, k)
-			}
-		}
-	}
-	c.Props.SetText(goical.PropUID, uid)
-	c.Props.SetDateTime(goical.PropDateTimeStamp, time.Now().UTC().Truncate(time.Second))
-	c.Props.Set(timeProp(goical.PropDateTimeStart, ev.Start, allDay, loc, tzid))
-	switch {
-	case ev.End.IsZero() || ev.End.Equal(ev.Start):
-	case prev != nil && prev.Props.Get(goical.PropDuration) != nil && ev.End.After(ev.Start):
-		// The remote wrote a length, not an end: so does tidbro.
-		p := goical.NewProp(goical.PropDuration)
-		p.Value = icalDuration(ev.End.Sub(ev.Start))
-		c.Props.Set(p)
-	default:
-		c.Props.Set(timeProp(goical.PropDateTimeEnd, ev.End, allDay, loc, tzid))
-	}
-	setText(c.Props, goical.PropSummary, ev.Summary)
-	setText(c.Props, goical.PropDescription, ev.Description)
-	setText(c.Props, goical.PropLocation, ev.Location)
-	if prev != nil { // keep LANGUAGE, ALTREP and the like on rewritten texts
-		for _, name := range []string{goical.PropSummary, goical.PropDescription, goical.PropLocation} {
-			if p, q := c.Props.Get(name), prev.Props.Get(name); p != nil && q != nil {
-				for k, v := range q.Params {
-					if k != goical.ParamValue {
-						p.Params[k] = v
-					}
+				for i := range ps {
+					w.prop(&ps[i])
 				}
 			}
 		}
 	}
+	w.text(goical.PropUID, uid)
+	w.utcProp(goical.PropDateTimeStamp, time.Now())
+	w.timeProp(goical.PropDateTimeStart, ev.Start, allDay, loc, tzid)
+	switch {
+	case ev.End.IsZero() || ev.End.Equal(ev.Start):
+	case prev != nil && prev.Props.Get(goical.PropDuration) != nil && ev.End.After(ev.Start):
+		// The remote wrote a length, not an end: so does tidbro.
+		w.raw(goical.PropDuration, icalDuration(ev.End.Sub(ev.Start)))
+	default:
+		w.timeProp(goical.PropDateTimeEnd, ev.End, allDay, loc, tzid)
+	}
+	if rid != nil {
+		w.timeProp(goical.PropRecurrenceID, *rid, allDay, loc, tzid)
+	}
+	w.keptText(goical.PropSummary, ev.Summary, prev)
+	w.keptText(goical.PropDescription, ev.Description, prev)
+	w.keptText(goical.PropLocation, ev.Location, prev)
 	if ev.URL != "" {
-		p := goical.NewProp(goical.PropURL)
-		p.Value = ev.URL
-		c.Props.Set(p)
+		w.raw(goical.PropURL, ev.URL)
 	}
 	if ev.RRule != "" {
-		p := goical.NewProp(goical.PropRecurrenceRule)
-		p.Value = ev.RRule
-		c.Props.Set(p)
+		w.raw(goical.PropRecurrenceRule, ev.RRule)
 	}
 	for _, t := range ev.RDates {
-		c.Props.Add(timeProp(goical.PropRecurrenceDates, t, allDay, loc, tzid))
+		w.timeProp(goical.PropRecurrenceDates, t, allDay, loc, tzid)
 	}
 	for _, t := range ev.ExDates {
-		c.Props.Add(timeProp(goical.PropExceptionDates, t, allDay, loc, tzid))
+		w.timeProp(goical.PropExceptionDates, t, allDay, loc, tzid)
 	}
 	status := ev.Status
 	if ev.Cancelled {
 		status = "cancelled"
 	}
-	setText(c.Props, goical.PropStatus, strings.ToUpper(status))
+	w.optText(goical.PropStatus, upper(status))
 	// CLASS and TRANSP: a value the remote wrote that means what the body
 	// says (CONFIDENTIAL is private too; PUBLIC and OPAQUE are the
 	// defaults) stays as it was.
@@ -364,33 +360,37 @@ func encodeVEvent(ev *tidbro.Event, prev *goical.Component, uid string, loc *tim
 	}
 	switch class := prevText(goical.PropClass); {
 	case ev.Private && class == "CONFIDENTIAL", !ev.Private && class == "PUBLIC":
-		c.Props.SetText(goical.PropClass, class)
+		w.text(goical.PropClass, class)
 	case ev.Private:
-		c.Props.SetText(goical.PropClass, "PRIVATE")
+		w.text(goical.PropClass, "PRIVATE")
 	}
-	if ev.ShowAs == "" && prevText(goical.PropTransparency) == "OPAQUE" {
-		c.Props.SetText(goical.PropTransparency, "OPAQUE")
-	}
-	if ev.ShowAs != "" {
+	switch {
+	case ev.ShowAs != "":
 		transp := "OPAQUE"
 		if ev.ShowAs == "free" {
 			transp = "TRANSPARENT"
 		}
-		c.Props.SetText(goical.PropTransparency, transp)
-		setRaw(c.Props, busyStatusProp, strings.ToUpper(ev.ShowAs))
+		w.text(goical.PropTransparency, transp)
+		w.raw(busyStatusProp, upper(ev.ShowAs))
+	case prevText(goical.PropTransparency) == "OPAQUE":
+		w.text(goical.PropTransparency, "OPAQUE")
 	}
-	setCategories(c.Props, ev.Categories)
+	if len(ev.Categories) > 0 {
+		w.textList(goical.PropCategories, ev.Categories)
+	}
 	if ev.Organizer != nil {
-		c.Props.Set(attendeeProp(goical.PropOrganizer, *ev.Organizer))
+		w.attendee(goical.PropOrganizer, *ev.Organizer)
 	}
 	for _, a := range ev.Attendees {
-		c.Props.Add(attendeeProp(goical.PropAttendee, a))
+		w.attendee(goical.PropAttendee, a)
 	}
 	var prevAlarms []*goical.Component
 	if prev != nil {
 		for _, k := range prev.Children {
 			if k.Name == goical.CompAlarm {
 				prevAlarms = append(prevAlarms, k)
+			} else {
+				w.tree(k)
 			}
 		}
 	}
@@ -399,79 +399,94 @@ func encodeVEvent(ev *tidbro.Event, prev *goical.Component, uid string, loc *tim
 		if i < len(prevAlarms) {
 			pa = prevAlarms[i]
 		}
-		c.Children = append(c.Children, encodeAlarm(a, ev.Summary, pa))
+		w.valarm(a, ev.Summary, pa)
 	}
-	return c
+	w.end()
 }
 
-// icalDuration writes d as an RFC 5545 duration (PT1H30M, P1D).
-func icalDuration(d time.Duration) string {
-	var b strings.Builder
-	b.WriteString("P")
-	if days := d / (24 * time.Hour); days > 0 && d%(24*time.Hour) == 0 {
-		fmt.Fprintf(&b, "%dD", days)
-		return b.String()
+// keptText writes a TEXT property, keeping the parameters (LANGUAGE,
+// ALTREP and the like) prev had on it.
+func (w *writer) keptText(name, v string, prev *goical.Component) {
+	if v == "" {
+		return
 	}
-	b.WriteString("T")
-	if h := d / time.Hour; h > 0 {
-		fmt.Fprintf(&b, "%dH", h)
-	}
-	if m := d % time.Hour / time.Minute; m > 0 {
-		fmt.Fprintf(&b, "%dM", m)
-	}
-	if sec := d % time.Minute / time.Second; sec > 0 || d < time.Minute {
-		fmt.Fprintf(&b, "%dS", sec)
-	}
-	return b.String()
-}
-
-func attendeeProp(name string, a tidbro.Attendee) *goical.Prop {
-	p := goical.NewProp(name)
-	p.Value = (&url.URL{Scheme: "mailto", Opaque: a.Email}).String()
-	if a.Name != "" {
-		p.Params.Set(goical.ParamCommonName, a.Name)
-	}
-	for k, v := range roles {
-		if v == a.Role {
-			p.Params.Set(goical.ParamRole, k)
+	w.startProp(name)
+	if prev != nil {
+		if q := prev.Props.Get(name); q != nil {
+			w.params(q.Params, goical.ParamValue)
 		}
 	}
-	if a.Status != "" {
-		p.Params.Set(goical.ParamParticipationStatus, strings.ToUpper(a.Status))
-	}
-	return p
+	w.props = append(w.props, ':')
+	w.props = appendText(w.props, v)
+	w.endLine()
 }
 
-// encodeAlarm writes an alarm over the remote's alarm in the same place,
-// when it has the same action: what tidbro does not model of it (UIDs,
-// e-mail recipients, X- properties) stays.
-func encodeAlarm(a tidbro.Alarm, summary string, prev *goical.Component) *goical.Component {
-	c := goical.NewComponent(goical.CompAlarm)
+// roleParams are the ROLE values of tidbro's roles.
+var roleParams = func() map[string]string {
+	m := map[string]string{}
+	for k, v := range roles {
+		m[v] = k
+	}
+	return m
+}()
+
+// attendee writes an ORGANIZER or ATTENDEE with the parameters tidbro
+// models.
+func (w *writer) attendee(name string, a tidbro.Attendee) {
+	w.startProp(name)
+	if a.Name != "" {
+		w.param(goical.ParamCommonName, a.Name)
+	}
+	if a.Status != "" {
+		w.param(goical.ParamParticipationStatus, upper(a.Status))
+	}
+	if role, ok := roleParams[a.Role]; ok {
+		w.param(goical.ParamRole, role)
+	}
+	w.props = append(w.props, ":mailto:"...) // what url.URL{Scheme: "mailto", Opaque: a.Email} writes
+	w.props = appendClean(w.props, a.Email)
+	w.endLine()
+}
+
+// valarm writes an alarm over the remote's alarm in the same place, when
+// it has the same action: what tidbro does not model of it (UIDs, e-mail
+// recipients, X- properties) stays.
+func (w *writer) valarm(a tidbro.Alarm, summary string, prev *goical.Component) {
+	w.begin(goical.CompAlarm)
 	action := a.Action
 	if action == "" {
 		action = "display"
 	}
-	if prev != nil && strings.EqualFold(text(prev.Props, goical.PropAction), action) {
+	if prev != nil && !strings.EqualFold(text(prev.Props, goical.PropAction), action) {
+		prev = nil
+	}
+	if prev != nil {
 		for name, ps := range prev.Props {
 			if name != goical.PropAction && name != goical.PropTrigger && name != goical.PropDescription {
-				c.Props[name] = ps
+				for i := range ps {
+					w.prop(&ps[i])
+				}
 			}
 		}
-		c.Children = prev.Children
 	}
-	c.Props.SetText(goical.PropAction, strings.ToUpper(action))
-	p := goical.NewProp(goical.PropTrigger)
+	w.text(goical.PropAction, upper(action))
 	if a.At != nil {
-		p.Params.Set(goical.ParamValue, "DATE-TIME")
-		p.Value = a.At.UTC().Format("20060102T150405Z")
+		w.startProp(goical.PropTrigger)
+		w.param(goical.ParamValue, "DATE-TIME")
+		w.props = appendTime(append(w.props, ':'), a.At.UTC(), utcLayout)
+		w.endLine()
 	} else {
-		p.Value = a.Trigger
+		w.raw(goical.PropTrigger, a.Trigger)
 	}
-	c.Props.Set(p)
 	desc := a.Description
 	if desc == "" && action == "display" {
 		desc = summary // RFC 5545 requires DESCRIPTION on DISPLAY alarms
 	}
-	setText(c.Props, goical.PropDescription, desc)
-	return c
+	w.optText(goical.PropDescription, desc)
+	if prev != nil {
+		for _, k := range prev.Children {
+			w.tree(k)
+		}
+	}
+	w.end()
 }

@@ -30,6 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	goical "github.com/emersion/go-ical"
@@ -268,17 +270,64 @@ func formatOffset(sec int) string {
 	return fmt.Sprintf("%c%02d%02d", sign, sec/3600, sec/60%60)
 }
 
-// vtimezone builds a VTIMEZONE for loc from the transitions of the given
-// year, each as a yearly rule on its weekday of the month. Zones whose rules
-// changed in other years are right for that year only; clients that know
-// the IANA name (most) use their own data anyway.
-func vtimezone(name string, loc *time.Location, year int) *goical.Component {
-	tz := goical.NewComponent(goical.CompTimezone)
-	setRaw(tz.Props, goical.PropTimezoneID, name)
+// vtimezone returns the VTIMEZONE text for loc, named name (as ianaName
+// returns them), in the given year. Zones do not change while tidbro runs,
+// and a sync writes thousands of events in a few zones and years, so the
+// text is built once per name and year (see buildVTimezone).
+func vtimezone(name string, loc *time.Location, year int) string {
+	key := vtimezoneKey{name, year}
+	if s, ok := vtimezones.Load(key); ok {
+		return s.(string)
+	}
+	s := buildVTimezone(name, loc, year)
+	if vtimezoneN.Load() < maxVTimezones { // bounded: zone names come from remotes
+		// A clone: the name may be part of a bigger string (a parsed item).
+		if _, had := vtimezones.LoadOrStore(vtimezoneKey{strings.Clone(name), year}, s); !had {
+			vtimezoneN.Add(1)
+		}
+	}
+	return s
+}
+
+type vtimezoneKey struct {
+	name string
+	year int
+}
+
+const maxVTimezones = 1024
+
+var (
+	vtimezones sync.Map // vtimezoneKey → string
+	vtimezoneN atomic.Int32
+)
+
+// buildVTimezone builds a VTIMEZONE for loc from the transitions of the
+// given year, each as a yearly rule on its weekday of the month. Zones whose
+// rules changed in other years are right for that year only; clients that
+// know the IANA name (most) use their own data anyway.
+func buildVTimezone(name string, loc *time.Location, year int) string {
+	var w writer
+	w.begin(goical.CompTimezone)
+	w.raw(goical.PropTimezoneID, name)
+	observance := func(kind, start string, from, to int, abbr, rule string) {
+		w.begin(kind)
+		w.raw(goical.PropDateTimeStart, start)
+		w.raw(goical.PropTimezoneOffsetFrom, formatOffset(from))
+		w.raw(goical.PropTimezoneOffsetTo, formatOffset(to))
+		w.raw(goical.PropTimezoneName, abbr)
+		if rule != "" {
+			w.raw(goical.PropRecurrenceRule, rule)
+		}
+		w.end()
+	}
+	n := 0
 	t := time.Date(year, 1, 1, 0, 0, 0, 0, loc)
 	for {
 		_, end := t.ZoneBounds()
-		if end.IsZero() || end.Year() > year {
+		// Go's bounds past the zone data's last transition can stop at
+		// 31 December of a leap year and repeat from there: without the
+		// !After check, 2040 in Europe/Stockholm looped for ever.
+		if end.IsZero() || end.Year() > year || !end.After(t) {
 			break
 		}
 		_, fromOff := t.Zone()
@@ -289,45 +338,21 @@ func vtimezone(name string, loc *time.Location, year int) *goical.Component {
 			kind = goical.CompTimezoneDaylight
 		}
 		wall := end.In(time.FixedZone("", fromOff))
-		obs := goical.NewComponent(kind)
-		setRaw(obs.Props, goical.PropDateTimeStart, wall.Format("20060102T150405"))
-		setRaw(obs.Props, goical.PropTimezoneOffsetFrom, formatOffset(fromOff))
-		setRaw(obs.Props, goical.PropTimezoneOffsetTo, formatOffset(toOff))
-		setRaw(obs.Props, goical.PropTimezoneName, abbr)
 		week := (wall.Day()-1)/7 + 1
 		if wall.AddDate(0, 0, 7).Month() != wall.Month() {
 			week = -1
 		}
 		day := strings.ToUpper(wall.Weekday().String()[:2])
-		setRaw(obs.Props, goical.PropRecurrenceRule, fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", wall.Month(), week, day))
-		tz.Children = append(tz.Children, obs)
+		observance(kind, wall.Format("20060102T150405"), fromOff, toOff, abbr,
+			fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", wall.Month(), week, day))
+		n++
 	}
-	if len(tz.Children) == 0 { // no transitions: one fixed offset
+	if n == 0 { // no transitions: one fixed offset
 		abbr, off := t.Zone()
-		obs := goical.NewComponent(goical.CompTimezoneStandard)
-		setRaw(obs.Props, goical.PropDateTimeStart, "19700101T000000")
-		setRaw(obs.Props, goical.PropTimezoneOffsetFrom, formatOffset(off))
-		setRaw(obs.Props, goical.PropTimezoneOffsetTo, formatOffset(off))
-		setRaw(obs.Props, goical.PropTimezoneName, abbr)
-		tz.Children = append(tz.Children, obs)
+		observance(goical.CompTimezoneStandard, "19700101T000000", off, off, abbr, "")
 	}
-	return tz
-}
-
-// timeProp writes a date, a zoned local time or a UTC time.
-func timeProp(name string, t time.Time, allDay bool, loc *time.Location, tzid string) *goical.Prop {
-	p := goical.NewProp(name)
-	switch {
-	case allDay:
-		p.Params.Set(goical.ParamValue, "DATE")
-		p.Value = t.UTC().Format("20060102")
-	case loc != nil:
-		p.Params.Set(goical.ParamTimezoneID, tzid)
-		p.Value = t.In(loc).Format("20060102T150405")
-	default:
-		p.Value = t.UTC().Format("20060102T150405Z")
-	}
-	return p
+	w.end()
+	return string(w.out)
 }
 
 func text(props goical.Props, name string) string {
@@ -340,20 +365,6 @@ func text(props goical.Props, name string) string {
 		return p.Value
 	}
 	return s
-}
-
-// setRaw sets a property without the VALUE=TEXT that Props.SetText adds.
-func setRaw(props goical.Props, name, v string) {
-	p := goical.NewProp(name)
-	p.Value = v
-	props.Set(p)
-}
-
-func setText(props goical.Props, name, v string) {
-	props.Del(name)
-	if v != "" {
-		props.SetText(name, v)
-	}
 }
 
 func categories(props goical.Props) []string {
@@ -369,42 +380,52 @@ func categories(props goical.Props) []string {
 	return out
 }
 
-func setCategories(props goical.Props, c []string) {
-	props.Del(goical.PropCategories)
-	if len(c) > 0 {
-		p := goical.NewProp(goical.PropCategories)
-		p.SetTextList(c)
-		props.Set(p)
+// rawCalendar parses raw (the remote's previous version), if there is one,
+// and sorts its components: those named drop, which the encoder rewrites,
+// into old; VTIMEZONEs away (the encoder writes its own); the others stay
+// in cal.Children, to be kept as they are.
+func rawCalendar(raw []byte, drop string) (cal *goical.Calendar, old []*goical.Component, z *zones, err error) {
+	if len(raw) == 0 {
+		return nil, nil, nil, nil
 	}
+	cal, err = parseCalendar(raw)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("raw: %w", err)
+	}
+	z = newZones(cal)
+	kids := cal.Children
+	cal.Children = nil
+	for _, k := range kids {
+		switch k.Name {
+		case goical.CompTimezone:
+		case drop:
+			old = append(old, k)
+		default:
+			cal.Children = append(cal.Children, k)
+		}
+	}
+	return cal, old, z, nil
 }
 
-// newCalendar starts from raw's calendar, keeping its properties and the
-// components not in drop, or from an empty one.
-func newCalendar(raw []byte, drop ...string) (*goical.Calendar, []*goical.Component, *zones, error) {
-	cal := goical.NewCalendar()
-	var old []*goical.Component
-	z := newZones(cal)
-	if len(raw) > 0 {
-		c, err := parseCalendar(raw)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("raw: %w", err)
-		}
-		cal, z = c, newZones(c)
-		kids := cal.Children
-		cal.Children = nil
-		for _, k := range kids {
-			switch {
-			case k.Name == goical.CompTimezone:
-			case contains(drop, k.Name):
-				old = append(old, k)
-			default:
-				cal.Children = append(cal.Children, k)
+// beginCalendar starts a VCALENDAR with raw's properties, VERSION and
+// PRODID set, and the components kept from raw (cal may be nil).
+func (w *writer) beginCalendar(cal *goical.Calendar) {
+	w.begin(goical.CompCalendar)
+	w.text(goical.PropProductID, ProdID)
+	w.text(goical.PropVersion, "2.0")
+	if cal == nil {
+		return
+	}
+	for key, ps := range cal.Props {
+		if key != goical.PropVersion && key != goical.PropProductID {
+			for i := range ps {
+				w.prop(&ps[i])
 			}
 		}
 	}
-	cal.Props.SetText(goical.PropVersion, "2.0")
-	cal.Props.SetText(goical.PropProductID, ProdID)
-	return cal, old, z, nil
+	for _, k := range cal.Children {
+		w.tree(k)
+	}
 }
 
 // newUID makes a UID for a body that has none.
@@ -419,34 +440,4 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// noBreaks drops line breaks the encoder refuses (escaped TEXT has none
-// left; a stray CR in a UID or URL from a sloppy remote can).
-var noBreaks = strings.NewReplacer("\r", "", "\n", " ")
-
-func clean(c *goical.Component) {
-	for _, ps := range c.Props {
-		for i := range ps {
-			ps[i].Value = noBreaks.Replace(ps[i].Value)
-			for k, vs := range ps[i].Params {
-				for j := range vs {
-					vs[j] = noBreaks.Replace(vs[j])
-				}
-				ps[i].Params[k] = vs
-			}
-		}
-	}
-	for _, k := range c.Children {
-		clean(k)
-	}
-}
-
-func encodeCalendar(cal *goical.Calendar) ([]byte, error) {
-	clean(cal.Component)
-	var buf bytes.Buffer
-	if err := goical.NewEncoder(&buf).Encode(cal); err != nil {
-		return nil, fmt.Errorf("ical: %w", err)
-	}
-	return buf.Bytes(), nil
 }

@@ -94,7 +94,7 @@ func EncodeTask(t *tidbro.Task, raw []byte) (out []byte, err error) {
 	if t == nil {
 		return nil, errors.New("ical: no task")
 	}
-	cal, old, _, err := newCalendar(raw, goical.CompToDo)
+	cal, old, _, err := rawCalendar(raw, goical.CompToDo)
 	if err != nil {
 		return nil, err
 	}
@@ -105,16 +105,8 @@ func EncodeTask(t *tidbro.Task, raw []byte) (out []byte, err error) {
 	if uid == "" {
 		uid = newUID()
 	}
-	c := goical.NewComponent(goical.CompToDo)
-	if len(old) > 0 {
-		for name, ps := range old[0].Props {
-			if !contains(taskProps, name) {
-				c.Props[name] = ps
-			}
-		}
-		c.Children = old[0].Children
-	}
 	var loc *time.Location
+	var tz string
 	if t.TimeZone != "" && !t.AllDay {
 		name, l := ianaName(t.TimeZone)
 		if l == nil {
@@ -127,39 +119,61 @@ func EncodeTask(t *tidbro.Task, raw []byte) (out []byte, err error) {
 		} else if t.Start != nil {
 			year = t.Start.In(l).Year()
 		}
-		cal.Children = append(cal.Children, vtimezone(name, loc, year))
+		tz = vtimezone(name, loc, year)
 	}
-	c.Props.SetText(goical.PropUID, uid)
-	c.Props.SetDateTime(goical.PropDateTimeStamp, time.Now().UTC().Truncate(time.Second))
+	w := getWriter()
+	defer w.release()
+	w.beginCalendar(cal)
+	if tz != "" {
+		w.component(tz)
+	}
+	w.begin(goical.CompToDo)
+	if len(old) > 0 {
+		for name, ps := range old[0].Props {
+			if !contains(taskProps, name) {
+				for i := range ps {
+					w.prop(&ps[i])
+				}
+			}
+		}
+	}
+	w.text(goical.PropUID, uid)
+	w.utcProp(goical.PropDateTimeStamp, time.Now())
 	if t.Start != nil {
-		c.Props.Set(timeProp(goical.PropDateTimeStart, *t.Start, t.AllDay, loc, t.TimeZone))
+		w.timeProp(goical.PropDateTimeStart, *t.Start, t.AllDay, loc, t.TimeZone)
 	}
 	if t.Due != nil {
-		c.Props.Set(timeProp(goical.PropDue, *t.Due, t.AllDay, loc, t.TimeZone))
+		w.timeProp(goical.PropDue, *t.Due, t.AllDay, loc, t.TimeZone)
 	}
 	if t.Completed != nil {
-		c.Props.Set(timeProp(goical.PropCompleted, *t.Completed, false, nil, "")) // RFC 5545: always UTC
+		w.timeProp(goical.PropCompleted, *t.Completed, false, nil, "") // RFC 5545: always UTC
 	}
-	setText(c.Props, goical.PropSummary, t.Summary)
-	setText(c.Props, goical.PropDescription, t.Description)
-	setText(c.Props, goical.PropStatus, strings.ToUpper(t.Status))
+	w.optText(goical.PropSummary, t.Summary)
+	w.optText(goical.PropDescription, t.Description)
+	w.optText(goical.PropStatus, upper(t.Status))
 	if t.URL != "" {
-		p := goical.NewProp(goical.PropURL)
-		p.Value = t.URL
-		c.Props.Set(p)
+		w.raw(goical.PropURL, t.URL)
 	}
 	if t.Priority != 0 {
-		setRaw(c.Props, goical.PropPriority, strconv.Itoa(t.Priority))
+		w.intProp(goical.PropPriority, t.Priority)
 	}
 	if t.Percent != 0 {
-		setRaw(c.Props, goical.PropPercentComplete, strconv.Itoa(t.Percent))
+		w.intProp(goical.PropPercentComplete, t.Percent)
 	}
 	if t.Private {
-		c.Props.SetText(goical.PropClass, "PRIVATE")
+		w.text(goical.PropClass, "PRIVATE")
 	}
-	setCategories(c.Props, t.Categories)
-	cal.Children = append(cal.Children, c)
-	out, err = encodeCalendar(cal)
+	if len(t.Categories) > 0 {
+		w.textList(goical.PropCategories, t.Categories)
+	}
+	if len(old) > 0 {
+		for _, k := range old[0].Children {
+			w.tree(k)
+		}
+	}
+	w.end()
+	w.end()
+	out, err = w.bytes()
 	if err != nil && len(raw) > 0 {
 		return EncodeTask(t, nil) // raw breaks the rules: keep only what tidbro knows
 	}

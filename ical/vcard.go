@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-vcard"
@@ -158,18 +159,20 @@ var contactFields = []string{
 
 // EncodeContact writes c as a vCard: 3.0 when raw is a vCard 3.0 (so the
 // remote gets the version it wrote), 4.0 otherwise. Fields tidbro does not
-// model are kept from raw.
+// model are kept from raw. The text is what go-vcard's encoder wrote:
+// VERSION first, then the fields sorted by name, parameters sorted, and
+// values escaped its way (backslash, newline and comma only).
 func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 	defer safely("raw vCard", &err)
 	if c == nil {
 		return nil, errors.New("ical: no contact")
 	}
-	card := vcard.Card{}
 	uid := c.UID
 	version := "4.0"
-	groups := map[string]string{} // Apple groups items with their labels (item1.EMAIL, item1.X-ABLabel)
+	var old vcard.Card
+	var groups map[string]string // Apple groups items with their labels (item1.EMAIL, item1.X-ABLabel)
 	if len(raw) > 0 {
-		old, err := vcard.NewDecoder(bytes.NewReader(raw)).Decode()
+		old, err = vcard.NewDecoder(bytes.NewReader(raw)).Decode()
 		if err != nil {
 			return nil, fmt.Errorf("ical: raw: cannot parse vCard: %w", err)
 		}
@@ -180,10 +183,8 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 		if uid == "" {
 			uid = old.Value(vcard.FieldUID) // a resource keeps its UID
 		}
+		groups = map[string]string{}
 		for k, v := range old {
-			if !contains(contactFields, k) {
-				card[k] = v
-			}
 			for _, f := range v {
 				if f.Group != "" {
 					groups[k+"\x00"+f.Value] = f.Group
@@ -192,121 +193,233 @@ func EncodeContact(c *tidbro.Contact, raw []byte) (out []byte, err error) {
 		}
 	}
 	v3 := version == "3.0"
-	card.SetValue(vcard.FieldVersion, version)
-	card.SetValue(vcard.FieldProductID, ProdID)
 	if uid == "" {
 		uid = newUID() // CardDAV requires one (RFC 6352, 5.1)
 	}
-	card.SetValue(vcard.FieldUID, uid)
-	card.SetValue(vcard.FieldFormattedName, displayName(c))
-	card.SetName(&vcard.Name{FamilyName: c.FamilyName, GivenName: c.GivenName, AdditionalName: c.MiddleName,
-		HonorificPrefix: c.Prefix, HonorificSuffix: c.Suffix})
-	add := func(k, v string) {
-		if v != "" {
-			card.AddValue(k, v)
+	w := getWriter()
+	defer w.release()
+	w.begin("VCARD")
+	w.out = append(w.out, "VERSION:"...) // first, before the fields sorted by flush
+	w.out = append(w.out, version...)
+	w.out = append(w.out, "\r\n"...)
+	for k, fields := range old {
+		if !contains(contactFields, k) {
+			for _, f := range fields {
+				w.vstart(k, f.Group)
+				w.vparams(f.Params)
+				w.vvalue(f.Value)
+			}
 		}
 	}
-	add(vcard.FieldNickname, c.Nickname)
+	// group is the Apple group the remote had the field with this value in.
+	group := func(k, v string) string {
+		if groups == nil {
+			return ""
+		}
+		return groups[k+"\x00"+v]
+	}
+	w.vfield(vcard.FieldProductID, ProdID)
+	w.vfield(vcard.FieldUID, uid)
+	w.displayName(c)
+	w.vstart(vcard.FieldName, "")
+	w.vvalue(c.FamilyName, c.GivenName, c.MiddleName, c.Prefix, c.Suffix)
+	w.optField(vcard.FieldNickname, c.Nickname)
 	if c.Organization != "" || c.Department != "" {
-		org := c.Organization
+		w.vstart(vcard.FieldOrganization, "")
 		if c.Department != "" {
-			org += ";" + c.Department
+			w.vvalue(c.Organization, c.Department)
+		} else {
+			w.vvalue(c.Organization)
 		}
-		card.Add(vcard.FieldOrganization, &vcard.Field{Value: org})
 	}
-	add(vcard.FieldTitle, c.Title)
-	typed := func(typ string, pref bool) vcard.Params {
-		p := vcard.Params{}
+	w.optField(vcard.FieldTitle, c.Title)
+	typed := func(typ string, pref bool) { // TYPE and preference, in go-vcard's sorted order
 		if typ == "mobile" {
 			typ = "cell"
 		}
+		if pref && !v3 {
+			w.vparam(vcard.ParamPreferred, "1")
+		}
 		if typ != "" {
-			p.Add(vcard.ParamType, typ)
+			w.vparam(vcard.ParamType, typ)
 		}
 		if pref && v3 {
-			p.Add(vcard.ParamType, "pref")
-		} else if pref {
-			p.Set(vcard.ParamPreferred, "1")
+			w.vparam(vcard.ParamType, "pref")
 		}
-		return p
 	}
 	for _, e := range c.Emails {
-		card.Add(vcard.FieldEmail, &vcard.Field{Value: e.Address, Params: typed(e.Type, e.Preferred)})
+		w.vstart(vcard.FieldEmail, group(vcard.FieldEmail, e.Address))
+		typed(e.Type, e.Preferred)
+		w.vvalue(e.Address)
 	}
 	for _, p := range c.Phones {
-		card.Add(vcard.FieldTelephone, &vcard.Field{Value: p.Number, Params: typed(p.Type, p.Preferred)})
+		w.vstart(vcard.FieldTelephone, group(vcard.FieldTelephone, p.Number))
+		typed(p.Type, p.Preferred)
+		w.vvalue(p.Number)
 	}
 	for _, a := range c.Addresses {
-		card.AddAddress(&vcard.Address{Field: &vcard.Field{Params: typed(a.Type, false)},
-			PostOfficeBox: a.POBox, ExtendedAddress: a.Extended, StreetAddress: a.Street, Locality: a.Locality,
-			Region: a.Region, PostalCode: a.PostalCode, Country: a.Country})
+		parts := [...]string{a.POBox, a.Extended, a.Street, a.Locality, a.Region, a.PostalCode, a.Country}
+		g := ""
+		if groups != nil {
+			g = group(vcard.FieldAddress, strings.Join(parts[:], ";"))
+		}
+		w.vstart(vcard.FieldAddress, g)
+		typed(a.Type, false)
+		w.vvalue(parts[:]...)
 	}
 	for _, u := range c.URLs {
-		add(vcard.FieldURL, u)
+		if u != "" {
+			w.vstart(vcard.FieldURL, group(vcard.FieldURL, u))
+			w.vvalue(u)
+		}
 	}
-	add(vcard.FieldNote, c.Note)
+	w.optField(vcard.FieldNote, c.Note)
 	if bd, ok := strings.CutPrefix(c.Birthday, "--"); ok && v3 {
 		// 3.0 has no year-less dates; Apple's convention is understood widely.
-		card.Add(vcard.FieldBirthday, &vcard.Field{Value: "1604-" + bd, Params: vcard.Params{appleOmitYear: {"1604"}}})
+		w.vstart(vcard.FieldBirthday, "")
+		w.vparam(appleOmitYear, "1604")
+		w.vvalue("1604-" + bd)
 	} else {
-		add(vcard.FieldBirthday, c.Birthday)
+		w.optField(vcard.FieldBirthday, c.Birthday)
 	}
 	if p := c.Photo; p != nil {
-		f := &vcard.Field{Params: vcard.Params{}}
+		w.vstart(vcard.FieldPhoto, "")
 		switch {
 		case len(p.Data) > 0 && v3:
-			f.Params.Set("ENCODING", "b")
+			w.vparam("ENCODING", "b")
 			if sub, ok := strings.CutPrefix(p.MediaType, "image/"); ok {
-				f.Params.Set(vcard.ParamType, strings.ToUpper(sub))
+				w.vparam(vcard.ParamType, strings.ToUpper(sub))
 			}
-			f.Value = base64.StdEncoding.EncodeToString(p.Data)
+			w.props = base64.StdEncoding.AppendEncode(append(w.props, ':'), p.Data) // nothing to escape
+			w.endLine()
 		case len(p.Data) > 0:
-			f.Value = "data:" + p.MediaType + ";base64," + base64.StdEncoding.EncodeToString(p.Data)
+			w.props = append(w.props, ":data:"...)
+			w.props = appendVCardValue(w.props, p.MediaType)
+			// go-vcard escaped the comma of the data URI as a TEXT comma;
+			// kept, as its decoder (and tidbro) read it back.
+			w.props = base64.StdEncoding.AppendEncode(append(w.props, ";base64\\,"...), p.Data)
+			w.endLine()
 		default:
-			f.Params.Set(vcard.ParamValue, "uri")
-			f.Value = p.URI
+			w.vparam(vcard.ParamValue, "uri")
+			w.vvalue(p.URI)
 		}
-		card.Add(vcard.FieldPhoto, f)
 	}
 	for _, cat := range c.Categories {
-		add(vcard.FieldCategories, cat) // one per field: go-vcard would escape the commas of a list
+		w.optField(vcard.FieldCategories, cat) // one per field: go-vcard would escape the commas of a list
 	}
 	if c.Private {
-		card.SetValue("CLASS", "PRIVATE")
+		w.vfield("CLASS", "PRIVATE")
 	}
-	for _, k := range []string{vcard.FieldEmail, vcard.FieldTelephone, vcard.FieldAddress, vcard.FieldURL} {
-		for _, f := range card[k] {
-			f.Group = groups[k+"\x00"+f.Value]
-		}
-	}
-	var buf bytes.Buffer
-	if err := vcard.NewEncoder(&buf).Encode(card); err != nil {
-		return nil, fmt.Errorf("ical: %w", err)
-	}
-	return buf.Bytes(), nil
+	w.end()
+	return w.bytes()
 }
 
-// displayName is FN, which vCard requires: the given name, else the name
-// parts, the organization or the first e-mail address.
-func displayName(c *tidbro.Contact) string {
-	if c.DisplayName != "" {
-		return c.DisplayName
+// vstart starts a vCard field of the card being written; it sorts by
+// key, after the group.
+func (w *writer) vstart(key, group string) {
+	n := len(w.props)
+	if group != "" {
+		w.props = append(append(w.props, group...), '.')
 	}
-	var parts []string
-	for _, p := range []string{c.Prefix, c.GivenName, c.MiddleName, c.FamilyName, c.Suffix} {
-		if p != "" {
-			parts = append(parts, p)
+	k := len(w.props)
+	w.props = append(w.props, key...)
+	w.lines = append(w.lines, line{start: n, keyStart: k, keyEnd: len(w.props)})
+}
+
+// vfield writes a field with no group or parameters.
+func (w *writer) vfield(key, v string) {
+	w.vstart(key, "")
+	w.vvalue(v)
+}
+
+func (w *writer) optField(key, v string) {
+	if v != "" {
+		w.vfield(key, v)
+	}
+}
+
+// vparam writes one parameter value, escaped as go-vcard escapes values.
+func (w *writer) vparam(k, v string) {
+	w.props = append(w.props, ';')
+	w.props = append(w.props, k...)
+	w.props = append(w.props, '=')
+	w.props = appendVCardValue(w.props, v)
+}
+
+// vparams writes a parsed field's parameters, one ";K=V" per value.
+func (w *writer) vparams(ps vcard.Params) {
+	keys := w.keys[:0]
+	for k := range ps {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range ps[k] {
+			w.vparam(k, v)
 		}
 	}
-	switch {
-	case len(parts) > 0:
-		return strings.Join(parts, " ")
-	case c.Organization != "":
-		return c.Organization
-	case len(c.Emails) > 0:
-		return c.Emails[0].Address
+	w.keys = keys
+}
+
+// vvalue ends a field with its value: the parts of a structured value
+// (N, ADR, ORG) joined by ";", which go-vcard does not escape.
+func (w *writer) vvalue(parts ...string) {
+	w.props = append(w.props, ':')
+	for i, p := range parts {
+		if i > 0 {
+			w.props = append(w.props, ';')
+		}
+		w.props = appendVCardValue(w.props, p)
 	}
-	return "(no name)"
+	w.endLine()
+}
+
+// appendVCardValue escapes s as go-vcard's formatValue does.
+func appendVCardValue(dst []byte, s string) []byte {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '\n', ',':
+			dst = append(dst, s[run:i]...)
+			if c == '\n' {
+				c = 'n'
+			}
+			dst = append(dst, '\\', c)
+			run = i + 1
+		}
+	}
+	return append(dst, s[run:]...)
+}
+
+// displayName writes FN, which vCard requires: the given name, else the
+// name parts (joined by spaces, without building the joined string), the
+// organization or the first e-mail address.
+func (w *writer) displayName(c *tidbro.Contact) {
+	w.vstart(vcard.FieldFormattedName, "")
+	w.props = append(w.props, ':')
+	parts := [...]string{c.Prefix, c.GivenName, c.MiddleName, c.FamilyName, c.Suffix}
+	switch {
+	case c.DisplayName != "":
+		w.props = appendVCardValue(w.props, c.DisplayName)
+	case parts != [len(parts)]string{}:
+		sep := false
+		for _, p := range parts {
+			if p != "" {
+				if sep {
+					w.props = append(w.props, ' ')
+				}
+				w.props = appendVCardValue(w.props, p)
+				sep = true
+			}
+		}
+	case c.Organization != "":
+		w.props = appendVCardValue(w.props, c.Organization)
+	case len(c.Emails) > 0:
+		w.props = appendVCardValue(w.props, c.Emails[0].Address)
+	default:
+		w.props = append(w.props, "(no name)"...)
+	}
+	w.endLine()
 }
 
 // unescapeExtra undoes the escapes go-vcard leaves in place (it unescapes
