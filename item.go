@@ -87,16 +87,26 @@ func (it *Item) Body() any {
 // ContentHash hashes what a change is judged by: the type and the body. Two
 // writes with equal hashes are the same content, whatever their timestamps.
 func (it *Item) ContentHash() string {
-	b, err := json.Marshal(struct {
-		Kind Kind   `json:"k"`
-		Type string `json:"t"`
-		Body any    `json:"b"`
-	}{it.Kind, it.Type, it.Body()})
+	body, err := json.Marshal(it.Body())
 	if err != nil {
 		// Bodies are plain data; marshalling cannot fail for a validated item.
 		panic("tidbro: hashing item: " + err.Error())
 	}
-	sum := sha256.Sum256(b)
+	return ContentHashOf(it.Kind, it.Type, body)
+}
+
+// ContentHashOf is the ContentHash of an item of kind and type whose body
+// marshals (json.Marshal of Item.Body) to body: for callers that hold that
+// JSON already, and need not marshal the body a second time. Hashes are
+// stored, so their input never changes: the JSON of {"k": kind, "t": type,
+// "b": body}.
+func ContentHashOf(kind Kind, typ string, body []byte) string {
+	k, _ := json.Marshal(kind) // strings: cannot fail
+	t, _ := json.Marshal(typ)
+	b := make([]byte, 0, len(body)+len(k)+len(t)+len(`{"k":,"t":,"b":}`))
+	b = append(append(append(b, `{"k":`...), k...), `,"t":`...)
+	b = append(append(append(b, t...), `,"b":`...), body...)
+	sum := sha256.Sum256(append(b, '}'))
 	return hex.EncodeToString(sum[:16])
 }
 

@@ -69,6 +69,11 @@ type Store interface {
 	// AppPasswordByHash finds a live app password; unknown and revoked ones,
 	// and those of deleted users, are ENOTFOUND.
 	AppPasswordByHash(ctx context.Context, secretHash []byte) (*AppPassword, error)
+	// UserByAppPassword finds the live user of a live app password
+	// (ENOTFOUND otherwise): the DAV server's login, on every request. A
+	// store may answer from memory for a few seconds, forgetting at once
+	// what its own writes change (see package sqlstore).
+	UserByAppPassword(ctx context.Context, secretHash []byte) (*User, error)
 	AppPasswords(ctx context.Context, tenantID, userID int64) ([]*AppPassword, error) // oldest first
 	// RevokeAppPassword removes one; ENOTFOUND when the user has no such password.
 	RevokeAppPassword(ctx context.Context, tenantID, userID, id int64) error
@@ -112,6 +117,10 @@ type SyncStore interface {
 	DeleteLink(ctx context.Context, pairID, itemID int64) error
 	LinksByItem(ctx context.Context, pairID int64, itemIDs []int64) ([]*Link, error)
 	LinksByRemote(ctx context.Context, pairID int64, remoteIDs []string) ([]*Link, error)
+	// LinkedETags returns the etags the pair's links record for the remote
+	// items, by remote id; items no link names are absent. It reads only
+	// those two columns, for checks over thousands of items.
+	LinkedETags(ctx context.Context, pairID int64, remoteIDs []string) (map[string]string, error)
 	// Links pages through a pair's links by item id, after afterItemID.
 	Links(ctx context.Context, pairID int64, afterItemID int64, limit int) ([]*Link, error)
 	// LinksToRetry returns links with a pending write or an error.

@@ -119,6 +119,7 @@ func prop(names ...string) string {
 
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t)
+	ctx := context.Background()
 	res, _ := e.must(http.StatusUnauthorized, "", "PROPFIND", "/dav/", "")
 	if !strings.Contains(res.Header.Get("WWW-Authenticate"), "Basic") {
 		t.Errorf("no Basic challenge: %v", res.Header)
@@ -132,12 +133,36 @@ func TestAuthentication(t *testing.T) {
 	e.must(http.StatusUnauthorized, "bob", "PROPFIND", "/dav/", "") // alice's password is not bob's
 	e.password["bob"] = bob
 	e.must(http.StatusMultiStatus, "alice", "PROPFIND", "/dav/", "", "Depth", "0")
-	// A revoked password stops working at once.
-	aps, _ := e.store.AppPasswords(context.Background(), e.tenant.ID, e.users["bob"].ID)
-	if err := e.store.RevokeAppPassword(context.Background(), e.tenant.ID, e.users["bob"].ID, aps[0].ID); err != nil {
+	e.must(http.StatusMultiStatus, "bob", "PROPFIND", "/dav/", "", "Depth", "0")
+	// A revoked password stops working at once, though it just worked.
+	aps, _ := e.store.AppPasswords(ctx, e.tenant.ID, e.users["bob"].ID)
+	if err := e.store.RevokeAppPassword(ctx, e.tenant.ID, e.users["bob"].ID, aps[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	e.must(http.StatusUnauthorized, "bob", "PROPFIND", "/dav/", "")
+	// A change to the user shows at once.
+	principal := "/dav/principals/alice/"
+	if _, b := e.must(http.StatusMultiStatus, "alice", "PROPFIND", principal, prop("c:calendar-user-address-set"), "Depth", "0"); !strings.Contains(b, "mailto:alice@example.com") {
+		t.Errorf("the principal:\n%s", b)
+	}
+	alice := *e.users["alice"]
+	alice.Email = "alice@elsewhere.example"
+	if _, err := e.store.PutUser(ctx, &alice); err != nil {
+		t.Fatal(err)
+	}
+	if _, b := e.must(http.StatusMultiStatus, "alice", "PROPFIND", principal, prop("c:calendar-user-address-set"), "Depth", "0"); !strings.Contains(b, "mailto:alice@elsewhere.example") {
+		t.Errorf("the principal after a change of e-mail address:\n%s", b)
+	}
+	// So does a deletion, and the user coming back does not bring the
+	// password back.
+	if err := e.store.DeleteUser(ctx, e.tenant.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	e.must(http.StatusUnauthorized, "alice", "PROPFIND", principal, "")
+	if _, err := e.store.PutUser(ctx, &alice); err != nil {
+		t.Fatal(err)
+	}
+	e.must(http.StatusUnauthorized, "alice", "PROPFIND", principal, "")
 	// Capabilities need no login.
 	res, _ = e.must(http.StatusOK, "", "OPTIONS", "/dav/calendars/alice/calendar/", "")
 	if dav := res.Header.Get("DAV"); !strings.Contains(dav, "calendar-access") || !strings.Contains(dav, "addressbook") {

@@ -209,15 +209,8 @@ func (s *Server) authenticate(r *http.Request) (*tidbro.User, error) {
 	if !ok || name == "" || password == "" {
 		return nil, tidbro.Errorf(tidbro.EUNAUTHORIZED, "log in with your username and an app password")
 	}
-	ap, err := s.store.AppPasswordByHash(r.Context(), tidbro.HashToken(password))
-	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND {
-		return nil, tidbro.Errorf(tidbro.EUNAUTHORIZED, "wrong username or app password")
-	}
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.store.User(r.Context(), ap.TenantID, name)
-	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND || err == nil && u.ID != ap.UserID {
+	u, err := s.store.UserByAppPassword(r.Context(), tidbro.HashToken(password))
+	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND || err == nil && u.Username != name {
 		return nil, tidbro.Errorf(tidbro.EUNAUTHORIZED, "wrong username or app password")
 	}
 	return u, err

@@ -198,16 +198,21 @@ func (q *request) put(res resource) error {
 	} else {
 		it.Type = tidbro.TypeGroupware
 	}
-	if err := it.Validate(); err != nil {
-		davError(q.w, http.StatusForbidden, name(nsCalDAV, "valid-calendar-data"), "The item is not valid: "+tidbro.ErrorMessage(err))
-		return nil
-	}
 	davName := ""
 	if named {
 		davName = res.name
 	}
 	// The client's own bytes are what it gets back, so the tag is strong.
 	stored, _, err := q.s.store.PutDAVItem(q.ctx, it, cond, davName, data)
+	if tidbro.ErrorCode(err) == tidbro.EINVALID {
+		// The store validates the item before it writes anything (doing it
+		// here as well would do it twice), and refuses it with EINVALID as
+		// it does a bad name: which of the two it was decides the answer.
+		if err := it.Validate(); err != nil {
+			davError(q.w, http.StatusForbidden, name(nsCalDAV, "valid-calendar-data"), "The item is not valid: "+tidbro.ErrorMessage(err))
+			return nil
+		}
+	}
 	if tidbro.ErrorCode(err) == tidbro.EPRECONDITION {
 		http.Error(q.w, "the item changed meanwhile", http.StatusPreconditionFailed)
 		return nil

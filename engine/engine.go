@@ -327,15 +327,7 @@ func linkedETags[T any](ctx context.Context, store tidbro.SyncStore, pairID int6
 	for i, r := range refs {
 		ids[i] = id(r)
 	}
-	links, err := store.LinksByRemote(ctx, pairID, ids)
-	if err != nil {
-		return nil, err
-	}
-	etag := make(map[string]string, len(links))
-	for _, l := range links {
-		etag[l.RemoteID] = l.RemoteETag
-	}
-	return etag, nil
+	return store.LinkedETags(ctx, pairID, ids)
 }
 
 func (e *Engine) jobMapping(ctx context.Context, tenantID int64) (JobMapping, error) {

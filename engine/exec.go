@@ -38,7 +38,7 @@ type executor struct {
 	// entry: whether each resumes an interrupted create, and whether its
 	// intent is recorded.
 	intents sync.Map
-	results linkBatch // what creates learned, written in batches
+	results linkBatch // what remote writes and imports learned, written in batches
 }
 
 type intent struct{ resumed, recorded bool }
@@ -69,7 +69,7 @@ func (x *executor) execute(ctx context.Context, actions []Action) {
 		if ctx.Err() != nil {
 			break
 		}
-		if isCreate(&a) {
+		if needsIntent(&a) {
 			if _, ok := x.intents.Load(a.Entry); !ok {
 				x.writeIntents(ctx, actions[i:])
 			}
@@ -93,11 +93,12 @@ func (x *executor) execute(ctx context.Context, actions []Action) {
 	x.resultsLost(x.results.flush(context.WithoutCancel(ctx)))
 }
 
-// resultsLost reports create results the store refused: the creates
-// happened, and the next run finds their items by their keys.
+// resultsLost reports write results the store refused: the writes
+// happened, and the next run finds created items by their keys and relinks
+// the rest by their content.
 func (x *executor) resultsLost(errs []error) {
 	for _, err := range errs {
-		x.e.log().Error("cannot record a create's result; the next run finds the item by its key", "pair", x.p.ID, "err", err)
+		x.e.log().Error("cannot record a write's result; the next run relinks the item", "pair", x.p.ID, "err", err)
 		x.mu.Lock()
 		x.errs = append(x.errs, err)
 		x.mu.Unlock()
@@ -106,9 +107,13 @@ func (x *executor) resultsLost(errs []error) {
 
 func isCreate(a *Action) bool { return a.Op == CreateRemote || a.Op == RestoreRemote }
 
-// writeIntents records the intents of the plan's next creates, from
-// rest, in one transaction rather than one each (see linkBatchSize). When
-// that fails, each create records its own and meets its own error.
+// needsIntent: the remote writes whose intents writeIntents records in
+// batches. Merges and deletes record their own.
+func needsIntent(a *Action) bool { return isCreate(a) || a.Op == UpdateRemote }
+
+// writeIntents records the intents of the plan's next creates and updates,
+// from rest, in one transaction rather than one each (see linkBatchSize).
+// When that fails, each write records its own and meets its own error.
 func (x *executor) writeIntents(ctx context.Context, rest []Action) {
 	var links []*tidbro.Link
 	var entries []*Entry
@@ -118,13 +123,19 @@ func (x *executor) writeIntents(ctx context.Context, rest []Action) {
 		if len(links) == linkBatchSize {
 			break
 		}
-		if !isCreate(a) {
+		if !needsIntent(a) {
 			continue
 		}
 		if _, ok := x.intents.Load(a.Entry); ok {
 			continue
 		}
-		l, resumed := x.prepareCreate(a)
+		var l *tidbro.Link
+		var resumed bool
+		if a.Op == UpdateRemote {
+			l = x.prepareUpdate(a.Entry, a.Entry.App)
+		} else {
+			l, resumed = x.prepareCreate(a)
+		}
 		links, entries, states = append(links, l), append(entries, a.Entry), append(states, intent{resumed: resumed})
 	}
 	recorded := x.e.Store.PutLinks(ctx, links) == nil
@@ -371,24 +382,35 @@ func remoteItem(id string, v *tidbro.Item) *tidbro.RemoteItem {
 	return &tidbro.RemoteItem{ID: id, Kind: v.Kind, Event: v.Event, Task: v.Task, Contact: v.Contact}
 }
 
-func (x *executor) updateRemote(ctx context.Context, en *Entry, app *tidbro.Item) error {
-	view, err := x.in.remoteView(app)
-	if err != nil {
-		return err
-	}
+// prepareUpdate readies the link of an update as its intent: pending.
+func (x *executor) prepareUpdate(en *Entry, app *tidbro.Item) *tidbro.Link {
 	l := en.Link
 	if l == nil { // matched on a full run, or an interrupted import joined
 		l = x.link(en, app.Origin)
 		l.RemoteID, l.RemoteETag = en.Remote.ID, en.Remote.ETag
 	}
+	l.Pending = tidbro.PendingUpdate
+	return l
+}
+
+func (x *executor) updateRemote(ctx context.Context, en *Entry, app *tidbro.Item) error {
+	view, err := x.in.remoteView(app)
+	if err != nil {
+		return err
+	}
+	var l *tidbro.Link
+	if v, ok := x.intents.LoadAndDelete(en); ok && v.(intent).recorded {
+		l = en.Link
+	} else {
+		l = x.prepareUpdate(en, app)
+		if err := x.e.Store.PutLink(ctx, l); err != nil {
+			return err
+		}
+	}
 	ri := remoteItem(l.RemoteID, view)
 	etag := l.RemoteETag
 	if en.Remote != nil {
 		ri.Raw, etag = en.Remote.Raw, en.Remote.ETag
-	}
-	l.Pending = tidbro.PendingUpdate
-	if err := x.e.Store.PutLink(ctx, l); err != nil {
-		return err
 	}
 	x.remoteWrites.Add(1)
 	ref, err := x.remote.Update(ctx, ri, etag)
@@ -556,11 +578,15 @@ func refOf(r *tidbro.RemoteItem) tidbro.RemoteRef {
 
 // linked records that app item and remote ref now hold the same thing;
 // agreed is that content as the remote holds it (the base for merges).
+// The record joins the run's batch of results: lost to a crash, it leaves
+// both sides changed to the same content (or an unlinked import, which
+// joins its groupware item), which the next run relinks.
 func (x *executor) linked(ctx context.Context, l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item) error {
 	if err := x.settle(l, app, ref, agreed, ""); err != nil {
 		return err
 	}
-	return x.e.Store.PutLink(ctx, l)
+	x.resultsLost(x.results.add(ctx, l))
+	return nil
 }
 
 // settle fills l with what app and ref now agree on (agreed), leaving
@@ -575,7 +601,7 @@ func (x *executor) settle(l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef
 		l.WebLink = ref.WebLink
 	}
 	l.AppVersion, l.AppHash = app.Version, app.Hash
-	l.RemoteHash, l.Base = viewHash(agreed), base
+	l.RemoteHash, l.Base = tidbro.ContentHashOf(remoteKind(agreed.Kind), "", base), base // viewHash(agreed), from the JSON at hand
 	l.SpanFrom, l.SpanTo, _ = app.Span()
 	// In UTC, as the store keeps them: a span in the event's zone holds
 	// on to a *time.Location of its own (time.LoadLocation does not share).

@@ -7,18 +7,20 @@ import (
 	"github.com/tidbro/tidbro"
 )
 
-// linkBatchSize is how many link writes of remote creates share one
-// transaction. A first run creating thousands of items would otherwise pay
-// two commits, each with its fsync, per item: against a server that takes
-// one item at a time they cannot be grouped, and they were half of the
-// client's CPU. A crash loses at most this many results, which the next
-// run recovers by the creates' keys.
+// linkBatchSize is how many link writes share one transaction. A first
+// run creating thousands of items would otherwise pay two commits, each
+// with its fsync, per item: against a server that takes one item at a time
+// they cannot be grouped, and they were half of the client's CPU. A crash
+// loses at most this many results, which the next run recovers: creates by
+// their keys, updates and imports by both sides holding the same content.
 const linkBatchSize = 100
 
-// linkBatch gathers what remote creates learned (remote id, etag, agreed
-// base) to write it in one transaction. These writes may be lost without
-// harm: each create's intent is recorded before it, so the next run finds
-// the item by its key (Finder, or the idempotent create) and links it.
+// linkBatch gathers what remote writes and imports learned (remote id,
+// etag, agreed base) to write it in one transaction. These writes may be
+// lost without harm: each remote write's intent is recorded before it, so
+// the next run finds a created item by its key (Finder, or the idempotent
+// create) and links it, and relinks an updated or imported one whose
+// content both sides agree on.
 type linkBatch struct {
 	store tidbro.SyncStore
 	mu    sync.Mutex

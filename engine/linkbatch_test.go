@@ -13,17 +13,21 @@ import (
 )
 
 // linkCounter counts the store's link writes, and can refuse batches of
-// create results (links with a remote id), as a crash right after the
-// remote creates would leave them.
+// write results (links no longer pending a write), as a crash right after
+// the remote writes would leave them.
 type linkCounter struct {
 	tidbro.Store
 	single, batches atomic.Int64
 	loseResults     bool
 }
 
+func isResult(l *tidbro.Link) bool {
+	return l.Pending != tidbro.PendingCreate && l.Pending != tidbro.PendingUpdate
+}
+
 func (c *linkCounter) PutLink(ctx context.Context, l *tidbro.Link) error {
 	c.single.Add(1)
-	if c.loseResults && l.RemoteID != "" {
+	if c.loseResults && isResult(l) {
 		return errors.New("simulated crash")
 	}
 	return c.Store.PutLink(ctx, l)
@@ -31,7 +35,7 @@ func (c *linkCounter) PutLink(ctx context.Context, l *tidbro.Link) error {
 
 func (c *linkCounter) PutLinks(ctx context.Context, links []*tidbro.Link) error {
 	c.batches.Add(1)
-	if c.loseResults && len(links) > 0 && links[0].RemoteID != "" {
+	if c.loseResults && len(links) > 0 && isResult(links[0]) {
 		return errors.New("simulated crash")
 	}
 	return c.Store.PutLinks(ctx, links)
@@ -44,9 +48,7 @@ func TestFirstRunBatchesLinks(t *testing.T) {
 	h := newHarness(t, tidbro.DefaultPolicy(), memremote.Options{}, "alice")
 	c := &linkCounter{Store: h.store}
 	h.eng.Store = c
-	for i := range n {
-		h.put("alice", fmt.Sprintf("E%d", i), tidbro.KindEvent, event(fmt.Sprintf("Visit %d", i), h.now.Add(time.Duration(i)*time.Hour)))
-	}
+	putVisits(h, n, "")
 	if res := h.sync("alice", Options{}); res.Run.Counts.Remote.Created != n || len(res.Errors) > 0 {
 		t.Fatalf("created %d, errors %v", res.Run.Counts.Remote.Created, res.Errors)
 	}
@@ -76,9 +78,7 @@ func TestLostCreateResultsResume(t *testing.T) {
 	h := newHarness(t, tidbro.DefaultPolicy(), memremote.Options{}, "alice")
 	c := &linkCounter{Store: h.store, loseResults: true}
 	h.eng.Store = c
-	for i := range n {
-		h.put("alice", fmt.Sprintf("E%d", i), tidbro.KindEvent, event(fmt.Sprintf("Visit %d", i), h.now.Add(time.Duration(i)*time.Hour)))
-	}
+	putVisits(h, n, "")
 	res, _ := h.eng.RunPair(h.ctx, h.pairs["alice"].ID, Options{})
 	if res == nil || len(res.Errors) == 0 {
 		t.Fatalf("a run whose results were lost reports no error: %+v", res)
@@ -111,5 +111,98 @@ func TestLostCreateResultsResume(t *testing.T) {
 	}
 	if len(items) != n {
 		t.Errorf("the app holds %d events, want %d (nothing imported back)", len(items), n)
+	}
+}
+
+// A run updating many remote items records their intents and results in
+// batches too.
+func TestUpdatesBatchLinks(t *testing.T) {
+	const n = 250
+	h := newHarness(t, tidbro.DefaultPolicy(), memremote.Options{}, "alice")
+	putVisits(h, n, "")
+	h.sync("alice", Options{})
+	c := &linkCounter{Store: h.store}
+	h.eng.Store = c
+	putVisits(h, n, " moved")
+	if res := h.sync("alice", Options{}); res.Run.Counts.Remote.Updated != n || len(res.Errors) > 0 {
+		t.Fatalf("updated %d, errors %v", res.Run.Counts.Remote.Updated, res.Errors)
+	}
+	if s, b := c.single.Load(), c.batches.Load(); s != 0 || b != 6 {
+		t.Errorf("link writes: %d alone and %d batches, want 0 and 6", s, b)
+	}
+	links, err := h.store.Links(h.ctx, h.pairs["alice"].ID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		if l.Pending == tidbro.PendingUpdate {
+			t.Fatalf("link still pending after the run: %+v", l)
+		}
+	}
+}
+
+// Update results lost after the remote writes happened leave both sides
+// changed to the same content: the next run relinks them, writing nothing
+// and reporting no conflict.
+func TestLostUpdateResultsRelink(t *testing.T) {
+	const n = 120
+	h := newHarness(t, tidbro.DefaultPolicy(), memremote.Options{}, "alice")
+	putVisits(h, n, "")
+	h.sync("alice", Options{})
+	c := &linkCounter{Store: h.store, loseResults: true}
+	h.eng.Store = c
+	putVisits(h, n, " moved")
+	res, _ := h.eng.RunPair(h.ctx, h.pairs["alice"].ID, Options{})
+	if res == nil || len(res.Errors) == 0 {
+		t.Fatalf("a run whose results were lost reports no error: %+v", res)
+	}
+	c.loseResults = false
+	etags := map[string]string{}
+	for _, it := range h.remote("alice").Items() {
+		etags[it.ID] = it.ETag
+	}
+	res = h.sync("alice", Options{})
+	if len(res.Errors) > 0 || res.Run.Counts.Remote.Conflicts > 0 || res.Run.Counts.App.Conflicts > 0 {
+		t.Fatalf("resumed run: errors %v, counts %+v", res.Errors, res.Run.Counts)
+	}
+	relinked := 0
+	for _, a := range res.Actions {
+		if a.Op == Relink {
+			relinked++
+		} else if a.Op != Skip {
+			t.Errorf("resumed run: %s %s (%s)", a.Op, a.Entry, a.Rule)
+		}
+	}
+	if relinked != n {
+		t.Errorf("%d relinked, want %d", relinked, n)
+	}
+	for _, it := range h.remote("alice").Items() {
+		if etags[it.ID] != it.ETag {
+			t.Errorf("the resumed run wrote remote item %s", it.ID)
+		}
+	}
+	links, err := h.store.Links(h.ctx, h.pairs["alice"].ID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		it, err := h.store.ItemsByID(h.ctx, h.tenant.ID, []int64{l.ItemID})
+		if err != nil || len(it) != 1 {
+			t.Fatalf("item %d: %v", l.ItemID, err)
+		}
+		if l.Pending == tidbro.PendingUpdate || l.AppHash != it[0].Hash {
+			t.Fatalf("link after the resumed run: %+v (item hash %s)", l, it[0].Hash)
+		}
+		if got := h.remote("alice").Get(l.RemoteID).Event.Summary; got != it[0].Event.Summary {
+			t.Errorf("remote %s holds %q, the app %q", l.RemoteID, got, it[0].Event.Summary)
+		}
+	}
+}
+
+// putVisits puts alice's events E0… E(n-1), an hour apart, each summary
+// ending in suffix.
+func putVisits(h *harness, n int, suffix string) {
+	for i := range n {
+		h.put("alice", fmt.Sprintf("E%d", i), tidbro.KindEvent, event(fmt.Sprintf("Visit %d%s", i, suffix), h.now.Add(time.Duration(i)*time.Hour)))
 	}
 }

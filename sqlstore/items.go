@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -58,20 +59,60 @@ func decodeBody(it *tidbro.Item, body []byte) error {
 // back from the database (the bodies' JSON normalises times and fills
 // defaults), and that body's JSON. Hashing the canonical form makes a
 // read-modify-write of unchanged content a no-op.
+//
+// The copy's JSON is marshalled anew, as decoding may have changed it;
+// except a contact's, which is the first JSON itself when that has no
+// \ufffd. A contact is plain data for encoding/json (no JSON or text
+// methods, interfaces, times or floats: TestContactJSONPlain), which
+// decodes to values that marshal to the same bytes, but for strings that
+// are not UTF-8: their bad bytes were written as \ufffd and read back as
+// U+FFFD, which marshals as itself.
 func canonical(in *tidbro.Item) (*tidbro.Item, []byte, error) {
 	it := &tidbro.Item{
 		TenantID: in.TenantID, Kind: in.Kind, AppID: in.AppID, Type: in.Type,
 		Origin: in.Origin, ChangedBy: in.ChangedBy, OwnerID: in.OwnerID,
 	}
-	b, err := json.Marshal(in.Body())
+	b, err := marshalBody(in)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := decodeBody(it, b); err != nil {
+	if err := decodeOwnBody(it, b); err != nil {
 		return nil, nil, err
 	}
-	b, err = json.Marshal(it.Body())
+	if it.Kind == tidbro.KindContact && !bytes.Contains(b, []byte(`\ufffd`)) {
+		return it, b, nil
+	}
+	b, err = marshalBody(it)
 	return it, b, err
+}
+
+// marshalBody is json.Marshal(it.Body()) without its pass over what the
+// MarshalJSON of an event or a task returns: it compacts that, and theirs
+// return json.Marshal's, which is compact.
+func marshalBody(it *tidbro.Item) ([]byte, error) {
+	switch it.Kind {
+	case tidbro.KindEvent, tidbro.KindJob:
+		return it.Event.MarshalJSON()
+	case tidbro.KindTask:
+		return it.Task.MarshalJSON()
+	}
+	return json.Marshal(it.Body())
+}
+
+// decodeOwnBody is decodeBody of what marshalBody returned, which is one
+// valid JSON value: for an event or a task it calls the UnmarshalJSON that
+// json.Unmarshal would call with all of b, without its passes to check b
+// and to find the value's end.
+func decodeOwnBody(it *tidbro.Item, b []byte) error {
+	switch it.Kind {
+	case tidbro.KindEvent, tidbro.KindJob:
+		it.Event = &tidbro.Event{}
+		return it.Event.UnmarshalJSON(b)
+	case tidbro.KindTask:
+		it.Task = &tidbro.Task{}
+		return it.Task.UnmarshalJSON(b)
+	}
+	return decodeBody(it, b)
 }
 
 // span returns the item's extent for window queries; items without one are
@@ -176,13 +217,42 @@ func (s *Store) putItem(ctx context.Context, in *tidbro.Item, cond tidbro.Precon
 	if err != nil {
 		return nil, false, err
 	}
-	it.Hash = it.ContentHash()
+	it.Hash = tidbro.ContentHashOf(it.Kind, it.Type, body)
 	spanFrom, spanTo := span(it)
 
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		seq, err := s.nextSeq(ctx, tx, it.TenantID)
 		if err != nil {
 			return err
+		}
+		var cur *tidbro.Item
+		departSeq := int64(0)
+		// logged logs the write and runs then.
+		logged := func() error {
+			if departSeq != 0 {
+				if err := s.logChange(ctx, tx, departSeq, it, cur.OwnerID, tidbro.OpDepart); err != nil {
+					return err
+				}
+			}
+			if err := s.logChange(ctx, tx, seq, it, it.OwnerID, tidbro.OpUpsert); err != nil {
+				return err
+			}
+			if then != nil {
+				return then(ctx, tx, it)
+			}
+			return nil
+		}
+		if cond == (tidbro.Precondition{IfNoneMatch: true}) {
+			// The caller expects a create: one statement inserts the item
+			// on the conditions that the two reads below check, a statement
+			// each. When it inserts nothing, they tell why.
+			born(it, seq, now())
+			switch err := s.insertItem(ctx, tx, it, spanFrom, spanTo, body); {
+			case err == nil:
+				return logged()
+			case !isNoRows(err):
+				return err
+			}
 		}
 		err = s.queryRow(ctx, tx, `SELECT username FROM users WHERE id = ? AND tenant_id = ? AND deleted = FALSE`,
 			it.OwnerID, it.TenantID).Scan(&it.Owner)
@@ -192,7 +262,7 @@ func (s *Store) putItem(ctx context.Context, in *tidbro.Item, cond tidbro.Precon
 		if err != nil {
 			return err
 		}
-		cur, err := s.currentItem(ctx, tx, it.TenantID, it.Kind, it.AppID)
+		cur, err = s.currentItem(ctx, tx, it.TenantID, it.Kind, it.AppID)
 		if err != nil {
 			return err
 		}
@@ -204,7 +274,6 @@ func (s *Store) putItem(ctx context.Context, in *tidbro.Item, cond tidbro.Precon
 			return errUnchanged
 		}
 
-		departSeq := int64(0)
 		if cur != nil && !cur.Deleted && cur.OwnerID != it.OwnerID {
 			// A reassignment takes two positions: the departure from the
 			// previous owner's collection, then the arrival in the new one's.
@@ -214,23 +283,14 @@ func (s *Store) putItem(ctx context.Context, in *tidbro.Item, cond tidbro.Precon
 			}
 		}
 		t := now()
-		it.Seq, it.Updated = seq, t
 		if cur == nil || cur.Deleted {
-			// Created, or a tombstone revived: born again where this write comes from.
-			if it.Origin == "" {
-				it.Origin = it.ChangedBy
-			}
-			it.Created = t
+			born(it, seq, t)
 		} else {
+			it.Seq, it.Updated = seq, t
 			it.Origin, it.Created = cur.Origin, cur.Created
 		}
 		if cur == nil {
-			it.Version = 1
-			err = s.queryRow(ctx, tx, `INSERT INTO items (tenant_id, kind, app_id, type, origin, changed_by, owner_id,
-	version, seq, deleted, created, updated, hash, span_from, span_to, body)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				it.TenantID, it.Kind, it.AppID, it.Type, it.Origin, it.ChangedBy, it.OwnerID,
-				it.Version, it.Seq, micros(it.Created), micros(it.Updated), it.Hash, spanFrom, spanTo, string(body)).Scan(&it.ID)
+			err = s.insertItem(ctx, tx, it, spanFrom, spanTo, body)
 		} else {
 			it.ID, it.Version = cur.ID, cur.Version+1
 			_, err = s.exec(ctx, tx, `UPDATE items SET type = ?, origin = ?, changed_by = ?, owner_id = ?, version = ?, seq = ?,
@@ -242,18 +302,7 @@ WHERE id = ?`,
 		if err != nil {
 			return err
 		}
-		if departSeq != 0 {
-			if err := s.logChange(ctx, tx, departSeq, it, cur.OwnerID, tidbro.OpDepart); err != nil {
-				return err
-			}
-		}
-		if err := s.logChange(ctx, tx, seq, it, it.OwnerID, tidbro.OpUpsert); err != nil {
-			return err
-		}
-		if then != nil {
-			return then(ctx, tx, it)
-		}
-		return nil
+		return logged()
 	})
 	if errors.Is(err, errUnchanged) {
 		return stored, false, nil
@@ -262,6 +311,34 @@ WHERE id = ?`,
 		return nil, false, err
 	}
 	return it, true, nil
+}
+
+// born fills in a write at position seq and time t that creates the item
+// or revives its tombstone: the item is born again, where the write comes
+// from.
+func born(it *tidbro.Item, seq int64, t time.Time) {
+	it.Seq, it.Updated, it.Created = seq, t, t
+	if it.Origin == "" {
+		it.Origin = it.ChangedBy
+	}
+}
+
+// insertItem inserts it as version 1 of a new row, and fills its ID and
+// Owner, on condition that its owner is a live user of its tenant and no
+// row, live or not, has its key; otherwise it inserts nothing and returns
+// sql.ErrNoRows. Checking in the statement adds no id to PostgreSQL's
+// sequence when it inserts nothing, which ON CONFLICT would.
+func (s *Store) insertItem(ctx context.Context, tx *sql.Tx, it *tidbro.Item, spanFrom, spanTo int64, body []byte) error {
+	it.Version = 1
+	return s.queryRow(ctx, tx, `INSERT INTO items (tenant_id, kind, app_id, type, origin, changed_by, owner_id,
+	version, seq, deleted, created, updated, hash, span_from, span_to, body)
+SELECT ?, ?, ?, ?, ?, ?, u.id, ?, ?, FALSE, ?, ?, ?, ?, ?, ? FROM users u
+WHERE u.id = ? AND u.tenant_id = ? AND u.deleted = FALSE
+	AND NOT EXISTS (SELECT 1 FROM items WHERE tenant_id = ? AND kind = ? AND app_id = ?)
+RETURNING id, (SELECT username FROM users WHERE users.id = items.owner_id)`,
+		it.TenantID, it.Kind, it.AppID, it.Type, it.Origin, it.ChangedBy,
+		it.Version, it.Seq, micros(it.Created), micros(it.Updated), it.Hash, spanFrom, spanTo, string(body),
+		it.OwnerID, it.TenantID, it.TenantID, it.Kind, it.AppID).Scan(&it.ID, &it.Owner)
 }
 
 func (s *Store) Item(ctx context.Context, tenantID int64, kind tidbro.Kind, appID string) (*tidbro.Item, error) {

@@ -12,7 +12,7 @@ func (s *Store) ItemsByID(ctx context.Context, tenantID int64, ids []int64) ([]*
 	var items []*tidbro.Item
 	for chunk := range chunks(uniqueSorted(ids)) {
 		args := append([]any{tenantID}, chunk...)
-		rows, err := s.query(ctx, s.db, `SELECT `+itemColumns+itemsJoinUsers+`
+		rows, err := s.queryFixed(ctx, s.db, `SELECT `+itemColumns+itemsJoinUsers+`
 WHERE i.tenant_id = ? AND i.id IN (`+placeholders(len(chunk))+`) ORDER BY i.id`, args...)
 		got, err := collect(rows, err, func(row scanner) (*tidbro.Item, error) { return scanItem(row) })
 		if err != nil {
@@ -101,7 +101,7 @@ func (s *Store) DeleteLink(ctx context.Context, pairID, itemID int64) error {
 func (s *Store) LinksByItem(ctx context.Context, pairID int64, itemIDs []int64) ([]*tidbro.Link, error) {
 	var links []*tidbro.Link
 	for chunk := range chunks(uniqueSorted(itemIDs)) {
-		rows, err := s.query(ctx, s.db, `SELECT `+linkColumns+` FROM links
+		rows, err := s.queryFixed(ctx, s.db, `SELECT `+linkColumns+` FROM links
 WHERE pair_id = ? AND item_id IN (`+placeholders(len(chunk))+`) ORDER BY item_id`, append([]any{pairID}, chunk...)...)
 		got, err := collect(rows, err, scanLink)
 		if err != nil {
@@ -122,7 +122,7 @@ func (s *Store) LinksByRemote(ctx context.Context, pairID int64, remoteIDs []str
 	var links []*tidbro.Link
 	for chunk := range chunks(ids) {
 		// remote_id <> '' lets the planner use the partial index links_remote.
-		rows, err := s.query(ctx, s.db, `SELECT `+linkColumns+` FROM links
+		rows, err := s.queryFixed(ctx, s.db, `SELECT `+linkColumns+` FROM links
 WHERE pair_id = ? AND remote_id <> '' AND remote_id IN (`+placeholders(len(chunk))+`) ORDER BY remote_id`, append([]any{pairID}, chunk...)...)
 		got, err := collect(rows, err, scanLink)
 		if err != nil {
@@ -131,6 +131,28 @@ WHERE pair_id = ? AND remote_id <> '' AND remote_id IN (`+placeholders(len(chunk
 		links = append(links, got...)
 	}
 	return links, nil
+}
+
+func (s *Store) LinkedETags(ctx context.Context, pairID int64, remoteIDs []string) (map[string]string, error) {
+	ids := uniqueSorted(remoteIDs)
+	if len(ids) > 0 && ids[0] == "" {
+		ids = ids[1:]
+	}
+	etags := make(map[string]string, len(ids))
+	for chunk := range chunks(ids) {
+		rows, err := s.queryFixed(ctx, s.db, `SELECT remote_id, remote_etag FROM links
+WHERE pair_id = ? AND remote_id <> '' AND remote_id IN (`+placeholders(len(chunk))+`)`, append([]any{pairID}, chunk...)...)
+		_, err = collect(rows, err, func(row scanner) (struct{}, error) {
+			var id, etag string
+			err := row.Scan(&id, &etag)
+			etags[id] = etag
+			return struct{}{}, err
+		})
+		if err != nil {
+			return nil, wrap(err, "etags of pair %d's links", pairID)
+		}
+	}
+	return etags, nil
 }
 
 // Links pages by item id. A limit <= 0 is DefaultPageSize; larger limits

@@ -35,6 +35,8 @@ type Store struct {
 	sealer tidbro.Sealer
 	stmts  sync.Map // query text → *sql.Stmt: parsing SQL costs more than running it
 
+	auth authCache // the users of verified app passwords (see UserByAppPassword)
+
 	// With Dialect.SingleWriter: the writer slot, and the writers waiting
 	// for a batch (see write).
 	writer chan struct{}
@@ -261,6 +263,16 @@ func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) 
 	return q.ExecContext(ctx, s.d.Rebind(query), args...)
 }
 
+// queryFixed is query for a statement of one of a few texts with many
+// arguments (a padded IN list: see chunks), which is prepared once all the
+// same.
+func (s *Store) queryFixed(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared(ctx, q, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.QueryContext(ctx, s.d.Rebind(query), args...)
+}
+
 func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
 	if st := s.stmt(ctx, q, query, len(args)); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -286,6 +298,11 @@ func (s *Store) stmt(ctx context.Context, q querier, query string, nargs int) *s
 	if nargs > maxCachedArgs {
 		return nil
 	}
+	return s.prepared(ctx, q, query)
+}
+
+// prepared is stmt without the bound on arguments.
+func (s *Store) prepared(ctx context.Context, q querier, query string) *sql.Stmt {
 	v, ok := s.stmts.Load(query)
 	if !ok {
 		st, err := s.db.PrepareContext(ctx, s.d.Rebind(query))

@@ -37,19 +37,36 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 	return out, rows.Err()
 }
 
-// chunks yields vs in slices of at most maxIn values, as query arguments.
+// chunks yields vs in slices of at most maxIn values, as query arguments,
+// each padded with its last value to one of a few lengths (inLengths): an
+// IN list of one of those lengths has a statement text of its own, which
+// is prepared once (queryFixed) rather than for every lookup.
 func chunks[T any](vs []T) iter.Seq[[]any] {
 	return func(yield func([]any) bool) {
 		for c := range slices.Chunk(vs, maxIn) {
-			args := make([]any, len(c))
-			for i, v := range c {
-				args[i] = v
+			n := inLength(len(c))
+			args := make([]any, n)
+			for i := range n {
+				args[i] = c[min(i, len(c)-1)]
 			}
 			if !yield(args) {
 				return
 			}
 		}
 	}
+}
+
+// inLengths are the lengths chunks pads an IN list to: a few statements,
+// none with more than four times the values it needs.
+var inLengths = [...]int{1, 4, 16, 64, 256, maxIn}
+
+func inLength(n int) int {
+	for _, l := range inLengths {
+		if n <= l {
+			return l
+		}
+	}
+	return n
 }
 
 // placeholders returns n comma-separated placeholders.

@@ -13,6 +13,7 @@ func (s *Store) PutUser(ctx context.Context, u *tidbro.User) (created bool, err 
 		return false, err
 	}
 	defer func() { err = wrap(err, "put user %q", u.Username) }()
+	defer s.auth.drop()
 	var t time.Time
 	var id, createdAt int64
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -60,7 +61,8 @@ func (s *Store) lockTenant(ctx context.Context, tx *sql.Tx, tenantID int64) erro
 	return err
 }
 
-const userColumns = `id, tenant_id, username, email, display_name, time_zone, created, updated`
+// userColumns are read with scanUser, from users u.
+const userColumns = `u.id, u.tenant_id, u.username, u.email, u.display_name, u.time_zone, u.created, u.updated`
 
 func scanUser(row interface{ Scan(...any) error }) (*tidbro.User, error) {
 	u := &tidbro.User{}
@@ -73,8 +75,8 @@ func scanUser(row interface{ Scan(...any) error }) (*tidbro.User, error) {
 }
 
 func (s *Store) User(ctx context.Context, tenantID int64, username string) (*tidbro.User, error) {
-	u, err := scanUser(s.queryRow(ctx, s.db, `SELECT `+userColumns+` FROM users
-WHERE tenant_id = ? AND username = ? AND deleted = FALSE`, tenantID, username))
+	u, err := scanUser(s.queryRow(ctx, s.db, `SELECT `+userColumns+` FROM users u
+WHERE u.tenant_id = ? AND u.username = ? AND u.deleted = FALSE`, tenantID, username))
 	if isNoRows(err) {
 		return nil, tidbro.Errorf(tidbro.ENOTFOUND, "no user %q", username)
 	}
@@ -85,8 +87,8 @@ WHERE tenant_id = ? AND username = ? AND deleted = FALSE`, tenantID, username))
 }
 
 func (s *Store) Users(ctx context.Context, tenantID int64) ([]*tidbro.User, error) {
-	rows, err := s.query(ctx, s.db, `SELECT `+userColumns+` FROM users
-WHERE tenant_id = ? AND deleted = FALSE ORDER BY username`, tenantID)
+	rows, err := s.query(ctx, s.db, `SELECT `+userColumns+` FROM users u
+WHERE u.tenant_id = ? AND u.deleted = FALSE ORDER BY u.username`, tenantID)
 	if err != nil {
 		return nil, wrap(err, "users")
 	}
@@ -110,6 +112,7 @@ WHERE tenant_id = ? AND deleted = FALSE ORDER BY username`, tenantID)
 // position of its own.
 func (s *Store) DeleteUser(ctx context.Context, tenantID int64, username string) (err error) {
 	defer func() { err = wrap(err, "delete user %q", username) }()
+	defer s.auth.drop()
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Lock the tenant first, like every item write, so that no item of the
 		// user is written between listing them and committing.

@@ -38,6 +38,22 @@ func testAppPasswords(t *testing.T, s tidbro.Store) {
 	}
 	_, err := s.AppPasswordByHash(ctx, []byte("unknown"))
 	wantCode(t, err, tidbro.ENOTFOUND, "unknown app password")
+	// UserByAppPassword: the user behind a password, the same answers.
+	wantUser := func(hash []byte, want *tidbro.User) {
+		t.Helper()
+		got, err := s.UserByAppPassword(ctx, hash)
+		if want == nil {
+			wantCode(t, err, tidbro.ENOTFOUND, "UserByAppPassword of "+string(hash))
+			return
+		}
+		if err != nil || got.ID != want.ID || got.TenantID != want.TenantID || got.Username != want.Username {
+			t.Errorf("UserByAppPassword(%s) = %+v, %v, want %+v", hash, got, err, want)
+		}
+	}
+	wantUser(hash1, alice)
+	wantUser(hash3, bob)
+	wantUser(hash4, olga)
+	wantUser([]byte("unknown"), nil)
 
 	_, err = s.CreateAppPassword(ctx, tn.ID, bob.ID, "again", hash1)
 	wantCode(t, err, tidbro.ECONFLICT, "app password with an existing hash")
@@ -72,6 +88,8 @@ func testAppPasswords(t *testing.T, s tidbro.Store) {
 	noErr(t, s.RevokeAppPassword(ctx, tn.ID, alice.ID, p1.ID))
 	_, err = s.AppPasswordByHash(ctx, hash1)
 	wantCode(t, err, tidbro.ENOTFOUND, "revoked app password")
+	wantUser(hash1, nil)
+	wantUser(hash2, alice)
 	wantList(tn.ID, alice.ID, p2)
 	wantCode(t, s.RevokeAppPassword(ctx, tn.ID, alice.ID, p1.ID), tidbro.ENOTFOUND, "revoke a revoked app password")
 	wantCode(t, s.RevokeAppPassword(ctx, tn.ID, alice.ID, p4.ID+1000), tidbro.ENOTFOUND, "revoke an unknown app password")
@@ -93,6 +111,7 @@ func testAppPasswords(t *testing.T, s tidbro.Store) {
 	for _, h := range [][]byte{hash1, hash2} {
 		_, err = s.AppPasswordByHash(ctx, h)
 		wantCode(t, err, tidbro.ENOTFOUND, "app password of a deleted user")
+		wantUser(h, nil)
 	}
 	wantList(tn.ID, alice.ID)
 	_, err = s.CreateAppPassword(ctx, tn.ID, alice.ID, "x", []byte("app-hash-x"))
@@ -104,6 +123,7 @@ func testAppPasswords(t *testing.T, s tidbro.Store) {
 	}
 	_, err = s.AppPasswordByHash(ctx, hash2)
 	wantCode(t, err, tidbro.ENOTFOUND, "app password of a revived user")
+	wantUser(hash2, nil)
 	wantList(tn.ID, alice.ID)
 	wantCode(t, s.RevokeAppPassword(ctx, tn.ID, alice.ID, p2.ID), tidbro.ENOTFOUND, "revoke a deleted user's app password")
 
@@ -112,6 +132,7 @@ func testAppPasswords(t *testing.T, s tidbro.Store) {
 		t.Errorf("bob's app password after alice's deletion = %+v, want %+v", got, p3)
 	}
 	wantList(tn.ID, bob.ID, p3)
+	wantUser(hash3, bob)
 }
 
 func testDAVObjects(t *testing.T, s tidbro.Store) {

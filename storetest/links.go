@@ -189,7 +189,7 @@ func testLinksBulk(t *testing.T, s tidbro.Store) {
 	retry := map[int64]bool{}
 	ids, remoteIDs := make([]int64, n), make([]string, n)
 	for i, it := range items {
-		l := &tidbro.Link{PairID: p.ID, ItemID: it.ID, RemoteID: remoteID(i), AppVersion: it.Version, AppHash: it.Hash}
+		l := &tidbro.Link{PairID: p.ID, ItemID: it.ID, RemoteID: remoteID(i), RemoteETag: fmt.Sprintf(`"e%d"`, i), AppVersion: it.Version, AppHash: it.Hash}
 		switch {
 		case i%97 == 0:
 			l.Pending = tidbro.PendingUpdate
@@ -246,7 +246,23 @@ func testLinksBulk(t *testing.T, s tidbro.Store) {
 		}
 	}
 	check("LinksByItem", must(s.LinksByItem(ctx, p.ID, lookupIDs))(t))
-	check("LinksByRemote", must(s.LinksByRemote(ctx, p.ID, lookupRemote))(t))
+	byRemote := must(s.LinksByRemote(ctx, p.ID, lookupRemote))(t)
+	check("LinksByRemote", byRemote)
+	// LinkedETags: the same links' etags, keyed by remote id; unknown ids
+	// and the empty id absent.
+	wantETags := map[string]string{}
+	for _, l := range byRemote {
+		wantETags[l.RemoteID] = l.RemoteETag
+	}
+	if len(wantETags) != n || wantETags[remoteID(7)] != `"e7"` {
+		t.Fatalf("LinksByRemote: etags %d, want %d", len(wantETags), n)
+	}
+	if got := must(s.LinkedETags(ctx, p.ID, append(slices.Clone(lookupRemote), "")))(t); !reflect.DeepEqual(got, wantETags) {
+		t.Errorf("LinkedETags: %d etags, want %d (or different values)", len(got), len(wantETags))
+	}
+	if got := must(s.LinkedETags(ctx, q.ID, lookupRemote[:1]))(t); len(got) > 1 {
+		t.Errorf("LinkedETags of one id = %v", got)
+	}
 	if got := must(s.LinksByItem(ctx, q.ID, lookupIDs))(t); len(got) != n/100 {
 		t.Errorf("LinksByItem of the other pair = %d links, want %d", len(got), n/100)
 	}
