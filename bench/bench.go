@@ -201,7 +201,7 @@ func measureSet(cfg *Config, bin string, s *server, kind tidbro.Kind, events []*
 	if err != nil {
 		return nil, err
 	}
-	cnt, err := newCounter(coll)
+	cnt, err := s.counter(coll)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func measureSet(cfg *Config, bin string, s *server, kind tidbro.Kind, events []*
 	if err != nil {
 		return nil, err
 	}
-	vc, err := newCounter(coll)
+	vc, err := s.counter(coll)
 	if err != nil {
 		return nil, err
 	}

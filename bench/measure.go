@@ -3,12 +3,14 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +68,65 @@ func tail(s string) string {
 		return "…" + s[len(s)-3000:]
 	}
 	return s
+}
+
+// requestCounter counts the requests a server receives from the clients
+// given url's addresses.
+type requestCounter interface {
+	url(serverURL string) string
+	take() int64 // the requests since the last take
+	close()
+}
+
+// servedCounter reads tidbro's own count of the DAV requests it served
+// (its /metrics), so that no proxy takes CPU from the machine beside it.
+type servedCounter struct {
+	base string
+	last int64
+}
+
+func newServedCounter(base string) (*servedCounter, error) {
+	c := &servedCounter{base: base}
+	_, err := c.served()
+	return c, err
+}
+
+func (c *servedCounter) url(serverURL string) string { return serverURL }
+
+func (c *servedCounter) take() int64 {
+	n, err := c.served()
+	if err != nil {
+		return -1
+	}
+	d := n - c.last
+	c.last = n
+	return d
+}
+
+func (c *servedCounter) close() {}
+
+// served sums the counts of the DAV request durations.
+func (c *servedCounter) served() (int64, error) {
+	res, err := http.Get(c.base + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, `tidbro_http_request_duration_seconds_count{area="dav",`); ok {
+			v, err := strconv.ParseInt(rest[strings.LastIndexByte(rest, ' ')+1:], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("metrics: %q: %w", line, err)
+			}
+			n += v
+		}
+	}
+	return n, nil
 }
 
 // counter is a reverse proxy before a server that counts the requests

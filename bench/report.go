@@ -18,7 +18,7 @@ func (r *Report) Markdown(w io.Writer, command string) {
 	p("Every figure of a table comes from the same run, so the ratios hold on a noisy machine. ")
 	p("The ceiling is the server's own raw ingest: the same files PUT 8 at a time, as fast as it takes them. ")
 	p("tidbro syncs the app's items (`tidbro sync`, one process per run); vdirsyncer (%s) syncs the same items as files. ", version("vdirsyncer", "--version"))
-	p("Wall is end to end; CPU and peak memory are the client process's (kernel accounting); requests are those the server received.\n\n")
+	p("Wall is end to end; CPU and peak memory are the client process's (kernel accounting); requests are those the server received (counted by a proxy before Radicale and Xandikos, and by tidbro's own metrics, with no proxy, for its server).\n\n")
 	for _, kind := range []tidbro.Kind{tidbro.KindEvent, tidbro.KindContact} {
 		sets := r.sets(kind)
 		if len(sets) == 0 {

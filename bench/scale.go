@@ -73,7 +73,7 @@ func measureIdle(cfg *Config, bin string, t *tidbroServer) (*IdleResult, error) 
 	if err := t.addUsers(names...); err != nil {
 		return nil, err
 	}
-	cnt, err := newCounter(t.base)
+	cnt, err := newServedCounter(t.base)
 	if err != nil {
 		return nil, err
 	}

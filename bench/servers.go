@@ -25,6 +25,8 @@ type server struct {
 	collection func(kind tidbro.Kind) (url, user, password string, err error)
 	pid        func() int
 	stop       func()
+	// counter counts the requests a collection of it receives.
+	counter func(collection string) (requestCounter, error)
 }
 
 var fresh atomic.Int64
@@ -32,6 +34,7 @@ var fresh atomic.Int64
 // dav wraps Radicale or Xandikos.
 func dav(s *davtest.Server, version string) *server {
 	return &server{name: s.Name, version: version, stop: s.Stop, pid: s.Pid,
+		counter: func(coll string) (requestCounter, error) { return newCounter(coll) },
 		collection: func(kind tidbro.Kind) (string, string, string, error) {
 			n := fresh.Add(1)
 			path, method, body := "", "MKCALENDAR", `<?xml version="1.0" encoding="utf-8"?><c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop>`+
@@ -128,7 +131,8 @@ func (t *tidbroServer) addUsers(names ...string) error {
 
 func (t *tidbroServer) server() *server {
 	return &server{name: "tidbro", version: "this tree", pid: func() int { return t.cmd.Process.Pid },
-		stop: func() { t.cmd.Process.Kill(); t.cmd.Wait() },
+		stop:    func() { t.cmd.Process.Kill(); t.cmd.Wait() },
+		counter: func(string) (requestCounter, error) { return newServedCounter(t.base) },
 		collection: func(kind tidbro.Kind) (string, string, string, error) {
 			user := fmt.Sprintf("bench%d", fresh.Add(1))
 			if err := t.addUsers(user); err != nil {

@@ -233,3 +233,55 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.Latency.Since(start, r.Method, status)
 	return res, err
 }
+
+// Served wraps next, observing each request it serves: its duration, by
+// area (which part of the server), method and status class. Methods
+// outside the HTTP and WebDAV sets count as OTHER, so a client cannot
+// grow the series without bound.
+func (h *HistogramVec) Served(area string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		h.Since(start, area, knownMethod(r.Method), strconv.Itoa(sw.status/100)+"xx")
+	})
+}
+
+// statusWriter remembers the status a handler wrote. Unwrap lets
+// http.ResponseController reach the connection's own writer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+var methods = map[string]bool{
+	"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true,
+	"PROPFIND": true, "PROPPATCH": true, "REPORT": true, "MKCOL": true, "MKCALENDAR": true,
+	"COPY": true, "MOVE": true, "LOCK": true, "UNLOCK": true,
+}
+
+func knownMethod(m string) string {
+	if methods[m] {
+		return m
+	}
+	return "OTHER"
+}

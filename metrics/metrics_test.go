@@ -69,3 +69,38 @@ func TestTransport(t *testing.T) {
 		t.Errorf("instrumented requests:\n%s", out)
 	}
 }
+
+func TestServed(t *testing.T) {
+	reg := &Registry{}
+	h := reg.Histogram("tidbro_http_request_duration_seconds", "Served.", DurationBuckets, "area", "method", "status")
+	srv := h.Served("dav", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/created":
+			w.WriteHeader(http.StatusCreated)
+		case "/missing":
+			http.NotFound(w, r)
+		case "/body":
+			w.Write([]byte("hello"))
+		}
+	}))
+	for _, c := range []struct{ method, path string }{
+		{"PUT", "/created"}, {"PUT", "/created"}, {"GET", "/missing"}, {"PROPFIND", "/body"}, {"BREW", "/"},
+	} {
+		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(c.method, c.path, nil))
+	}
+	rec := httptest.NewRecorder()
+	reg.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`tidbro_http_request_duration_seconds_count{area="dav",method="PUT",status="2xx"} 2`,
+		`tidbro_http_request_duration_seconds_count{area="dav",method="GET",status="4xx"} 1`,
+		`tidbro_http_request_duration_seconds_count{area="dav",method="PROPFIND",status="2xx"} 1`,
+		`tidbro_http_request_duration_seconds_count{area="dav",method="OTHER",status="2xx"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("no %s in\n%s", want, rec.Body.String())
+		}
+	}
+	if strings.Contains(rec.Body.String(), "BREW") {
+		t.Error("an unknown method has a series of its own")
+	}
+}

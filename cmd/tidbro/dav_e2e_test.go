@@ -444,7 +444,7 @@ func TestCalDAVEndToEndTwoWay(t *testing.T) {
 	e.sync()
 	var requests atomic.Int64
 	remoteHTTP.Transport = countingTransport{&requests}
-	t.Cleanup(func() { remoteHTTP.Transport = nil })
+	t.Cleanup(func() { remoteHTTP.Transport = remoteTransport })
 	if out := e.sync(); strings.Contains(out, " 1 created") || strings.Contains(out, " 1 updated") {
 		t.Errorf("a run with no changes did something:\n%s", out)
 	}
@@ -458,7 +458,7 @@ type countingTransport struct{ n *atomic.Int64 }
 
 func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
-	return http.DefaultTransport.RoundTrip(r)
+	return remoteTransport.RoundTrip(r)
 }
 
 // The app leads: the phone's edits and deletions are reverted on Radicale,

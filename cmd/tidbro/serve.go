@@ -71,6 +71,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	useStore(store)
 	reg := &metrics.Registry{}
 	remoteHTTP.Transport = &metrics.Transport{
+		Base:      remoteTransport,
 		Latency:   reg.Histogram("tidbro_remote_request_duration_seconds", "Requests to groupware servers, by method and status class.", metrics.DurationBuckets, "method", "status"),
 		Throttled: reg.Counter("tidbro_remote_throttled_total", "429 answers from groupware servers, by host.", "host"),
 	}
@@ -163,7 +164,10 @@ func notificationURLs(public string) (tidbro.SubscriptionRequest, error) {
 // handler serves the REST API, the DAV server under /dav/ with the RFC
 // 6764 redirects, and the groupware notification endpoints, on one port.
 func handler(store tidbro.Store, log *slog.Logger, reg *metrics.Registry, notifications http.Handler) http.Handler {
-	dav := davserver.New(store, davserver.Options{Logger: log})
+	served := reg.Histogram("tidbro_http_request_duration_seconds", "Requests tidbro served, by area (dav, api, graph), method and status class.",
+		metrics.DurationBuckets, "area", "method", "status")
+	dav := served.Served("dav", davserver.New(store, davserver.Options{Logger: log}))
+	notifications = served.Served("graph", notifications)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", reg)
 	// Unauthenticated: Graph proves itself with each subscription's secret.
@@ -172,7 +176,7 @@ func handler(store tidbro.Store, log *slog.Logger, reg *metrics.Registry, notifi
 	mux.Handle(davserver.Prefix, dav)
 	mux.Handle("/.well-known/caldav", dav)
 	mux.Handle("/.well-known/carddav", dav)
-	mux.Handle("/", api.New(store, api.Options{Logger: log, Version: versionString()}))
+	mux.Handle("/", served.Served("api", api.New(store, api.Options{Logger: log, Version: versionString()})))
 	return mux
 }
 

@@ -22,7 +22,18 @@ import (
 
 // remoteHTTP is the HTTP client of every connector. The timeout bounds one
 // request (a multigets of a batch included), not a run.
-var remoteHTTP = &http.Client{Timeout: 2 * time.Minute}
+var remoteHTTP = &http.Client{Timeout: 2 * time.Minute, Transport: remoteTransport}
+
+// remoteTransport keeps connections to each groupware host open for reuse.
+// Go's default keeps 2 idle per host: a run writes 4 items at once, and
+// many pairs share one server (all of a tenant's mailboxes are on Graph),
+// so the default closed and reopened connections all the time, each a new
+// TCP (and TLS) handshake on both sides.
+var remoteTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
+	return t
+}()
 
 // graphConnector keeps its clients (tokens, each mailbox's limits) for the
 // process's life; useStore gives it the tenants' settings and users.
