@@ -114,7 +114,9 @@ type SyncStore interface {
 	// PutLinks is PutLink of each link, all in one transaction: all of
 	// them are written, or none.
 	PutLinks(ctx context.Context, links []*Link) error
-	DeleteLink(ctx context.Context, pairID, itemID int64) error
+	// DeleteLinks deletes the links of the items in the pair, and their
+	// holds, all in one transaction: the engine forgets items in batches.
+	DeleteLinks(ctx context.Context, pairID int64, itemIDs []int64) error
 	LinksByItem(ctx context.Context, pairID int64, itemIDs []int64) ([]*Link, error)
 	LinksByRemote(ctx context.Context, pairID int64, remoteIDs []string) ([]*Link, error)
 	// LinkedETags returns the etags the pair's links record for the remote

@@ -147,7 +147,7 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	if in.Links, err = e.Store.CountLinks(ctx, p.ID); err != nil {
 		return nil, err
 	}
-	x := &executor{e: e, p: p, remote: remote, in: in, run: run, results: linkBatch{store: e.Store}}
+	x := &executor{e: e, p: p, remote: remote, in: in, run: run, results: linkBatch{store: e.Store}, forgot: forgetBatch{store: e.Store, pairID: p.ID}}
 	g := &gather{e: e, p: p, remote: remote, in: in, opts: o}
 	if !o.DryRun {
 		g.resume = x

@@ -38,7 +38,8 @@ type executor struct {
 	// entry: whether each resumes an interrupted create, and whether its
 	// intent is recorded.
 	intents sync.Map
-	results linkBatch // what remote writes and imports learned, written in batches
+	results linkBatch   // what remote writes and imports learned, written in batches
+	forgot  forgetBatch // items the run is done with, their links deleted in batches
 }
 
 type intent struct{ resumed, recorded bool }
@@ -89,8 +90,9 @@ func (x *executor) execute(ctx context.Context, actions []Action) {
 	}
 	wg.Wait()
 	// Before the caller reads links again (tokenAfterOwnWrites), and even
-	// when the run is cancelled: these creates happened.
+	// when the run is cancelled: these writes happened.
 	x.resultsLost(x.results.flush(context.WithoutCancel(ctx)))
+	x.resultsLost(x.forgot.flush(context.WithoutCancel(ctx)))
 }
 
 // resultsLost reports write results the store refused: the writes
@@ -108,8 +110,17 @@ func (x *executor) resultsLost(errs []error) {
 func isCreate(a *Action) bool { return a.Op == CreateRemote || a.Op == RestoreRemote }
 
 // needsIntent: the remote writes whose intents writeIntents records in
-// batches. Merges and deletes record their own.
-func needsIntent(a *Action) bool { return isCreate(a) || a.Op == UpdateRemote }
+// batches. Merges record their own, as do deletes of items whose create was
+// interrupted (resolveCreate first learns their remote id).
+func needsIntent(a *Action) bool {
+	switch a.Op {
+	case UpdateRemote:
+		return true
+	case DeleteRemote:
+		return a.Entry.Link == nil || a.Entry.Link.RemoteID != ""
+	}
+	return isCreate(a)
+}
 
 // writeIntents records the intents of the plan's next creates and updates,
 // from rest, in one transaction rather than one each (see linkBatchSize).
@@ -131,9 +142,12 @@ func (x *executor) writeIntents(ctx context.Context, rest []Action) {
 		}
 		var l *tidbro.Link
 		var resumed bool
-		if a.Op == UpdateRemote {
+		switch a.Op {
+		case UpdateRemote:
 			l = x.prepareUpdate(a.Entry, a.Entry.App)
-		} else {
+		case DeleteRemote:
+			l = x.prepareDelete(a.Entry)
+		default:
 			l, resumed = x.prepareCreate(a)
 		}
 		links, entries, states = append(links, l), append(entries, a.Entry), append(states, intent{resumed: resumed})
@@ -267,10 +281,8 @@ func (x *executor) apply(ctx context.Context, a *Action) error {
 		en := a.Entry
 		return x.linked(ctx, x.link(en, en.App.Origin), en.App, refOf(en.Remote), en.Remote.Item(en.Remote.Kind))
 	case Unlink:
-		if err := x.e.Store.DeleteLink(ctx, x.p.ID, a.itemID()); err != nil {
-			return err
-		}
-		return x.e.Store.DeleteHold(ctx, x.p.ID, a.itemID())
+		x.resultsLost(x.forgot.add(ctx, a.itemID()))
+		return nil
 	case Hold:
 		return x.hold(ctx, a)
 	case Skip:
@@ -458,25 +470,37 @@ func (x *executor) create(ctx context.Context, key string, app *tidbro.Item, res
 	return ref, view, err
 }
 
-func (x *executor) deleteRemote(ctx context.Context, a *Action) error {
-	en := a.Entry
+// prepareDelete readies the link of a delete as its intent: pending. An
+// interrupted import that joined gets its link now.
+func (x *executor) prepareDelete(en *Entry) *tidbro.Link {
 	l := en.Link
-	if l == nil { // an interrupted import joined: its link is recorded now
+	if l == nil {
 		l = x.link(en, en.App.Origin)
 		l.RemoteID, l.RemoteETag = en.Remote.ID, en.Remote.ETag
 	}
-	if l.RemoteID == "" {
-		if err := x.resolveCreate(ctx, en); err != nil {
+	l.Pending = tidbro.PendingDelete
+	return l
+}
+
+func (x *executor) deleteRemote(ctx context.Context, a *Action) error {
+	en := a.Entry
+	var l *tidbro.Link
+	if v, ok := x.intents.LoadAndDelete(en); ok && v.(intent).recorded {
+		l = en.Link
+	} else {
+		if en.Link != nil && en.Link.RemoteID == "" {
+			if err := x.resolveCreate(ctx, en); err != nil {
+				return err
+			}
+		}
+		l = x.prepareDelete(en)
+		if err := x.e.Store.PutLink(ctx, l); err != nil {
 			return err
 		}
 	}
 	etag := l.RemoteETag
 	if en.Remote != nil {
 		etag = en.Remote.ETag
-	}
-	l.Pending = tidbro.PendingDelete
-	if err := x.e.Store.PutLink(ctx, l); err != nil {
-		return err
 	}
 	x.remoteWrites.Add(1)
 	err := x.remote.Delete(ctx, l.RemoteID, etag)
@@ -486,10 +510,8 @@ func (x *executor) deleteRemote(ctx context.Context, a *Action) error {
 	if err != nil {
 		return err
 	}
-	if err := x.e.Store.DeleteLink(ctx, x.p.ID, l.ItemID); err != nil {
-		return err
-	}
-	return x.e.Store.DeleteHold(ctx, x.p.ID, l.ItemID)
+	x.resultsLost(x.forgot.add(ctx, l.ItemID))
+	return nil
 }
 
 // importID is the app id of an imported groupware item: derived from the
@@ -551,10 +573,8 @@ func (x *executor) deleteApp(ctx context.Context, a *Action) error {
 	if err != nil && tidbro.ErrorCode(err) != tidbro.ENOTFOUND {
 		return err
 	}
-	if err := x.e.Store.DeleteLink(ctx, x.p.ID, a.itemID()); err != nil {
-		return err
-	}
-	return x.e.Store.DeleteHold(ctx, x.p.ID, a.itemID())
+	x.resultsLost(x.forgot.add(ctx, a.itemID()))
+	return nil
 }
 
 func (x *executor) hold(ctx context.Context, a *Action) error {

@@ -64,3 +64,50 @@ func putLinks(ctx context.Context, store tidbro.SyncStore, links []*tidbro.Link)
 	}
 	return errs
 }
+
+// forgetBatch gathers the items a run is done with in the pair (deleted on
+// one side after the other, or unlinked), to delete their links and holds
+// in one transaction. Lost, the links stay with the deletion done on both
+// sides, and the next run forgets the items then.
+type forgetBatch struct {
+	store  tidbro.SyncStore
+	pairID int64
+	mu     sync.Mutex
+	ids    []int64
+}
+
+// add holds itemID, and deletes the batch once it is full.
+func (b *forgetBatch) add(ctx context.Context, itemID int64) []error {
+	b.mu.Lock()
+	b.ids = append(b.ids, itemID)
+	var full []int64
+	if len(b.ids) >= linkBatchSize {
+		full, b.ids = b.ids, nil
+	}
+	b.mu.Unlock()
+	return deleteLinks(ctx, b.store, b.pairID, full)
+}
+
+// flush deletes what is held.
+func (b *forgetBatch) flush(ctx context.Context) []error {
+	b.mu.Lock()
+	ids := b.ids
+	b.ids = nil
+	b.mu.Unlock()
+	return deleteLinks(ctx, b.store, b.pairID, ids)
+}
+
+// deleteLinks deletes the items' links in one transaction; when that is
+// refused, each alone, so that each error names its item.
+func deleteLinks(ctx context.Context, store tidbro.SyncStore, pairID int64, ids []int64) []error {
+	if len(ids) == 0 || store.DeleteLinks(ctx, pairID, ids) == nil {
+		return nil
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := store.DeleteLinks(ctx, pairID, []int64{id}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}

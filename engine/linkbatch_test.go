@@ -17,12 +17,12 @@ import (
 // the remote writes would leave them.
 type linkCounter struct {
 	tidbro.Store
-	single, batches atomic.Int64
-	loseResults     bool
+	single, batches, forgets atomic.Int64
+	loseResults              bool
 }
 
 func isResult(l *tidbro.Link) bool {
-	return l.Pending != tidbro.PendingCreate && l.Pending != tidbro.PendingUpdate
+	return l.Pending != tidbro.PendingCreate && l.Pending != tidbro.PendingUpdate && l.Pending != tidbro.PendingDelete
 }
 
 func (c *linkCounter) PutLink(ctx context.Context, l *tidbro.Link) error {
@@ -31,6 +31,14 @@ func (c *linkCounter) PutLink(ctx context.Context, l *tidbro.Link) error {
 		return errors.New("simulated crash")
 	}
 	return c.Store.PutLink(ctx, l)
+}
+
+func (c *linkCounter) DeleteLinks(ctx context.Context, pairID int64, itemIDs []int64) error {
+	c.forgets.Add(1)
+	if c.loseResults {
+		return errors.New("simulated crash")
+	}
+	return c.Store.DeleteLinks(ctx, pairID, itemIDs)
 }
 
 func (c *linkCounter) PutLinks(ctx context.Context, links []*tidbro.Link) error {
@@ -204,5 +212,42 @@ func TestLostUpdateResultsRelink(t *testing.T) {
 func putVisits(h *harness, n int, suffix string) {
 	for i := range n {
 		h.put("alice", fmt.Sprintf("E%d", i), tidbro.KindEvent, event(fmt.Sprintf("Visit %d%s", i, suffix), h.now.Add(time.Duration(i)*time.Hour)))
+	}
+}
+
+// Deletions record their intents, and forget their links, in batches; lost,
+// the forgetting is done by the next run, which deletes nothing more.
+func TestDeletesBatchLinks(t *testing.T) {
+	const n = 250 // of 2n: within the mass-deletion guard's half
+	h := newHarness(t, tidbro.DefaultPolicy(), memremote.Options{}, "alice")
+	putVisits(h, 2*n, "")
+	h.sync("alice", Options{})
+	c := &linkCounter{Store: h.store, loseResults: true}
+	h.eng.Store = c
+	for i := range n {
+		h.del(tidbro.KindEvent, fmt.Sprintf("E%d", i))
+	}
+	res, _ := h.eng.RunPair(h.ctx, h.pairs["alice"].ID, Options{})
+	if res == nil || res.Run.Counts.Remote.Deleted != n || len(res.Errors) == 0 {
+		t.Fatalf("a run whose forgetting was lost: deleted %+v, errors %v, status %s %s", res.Run.Counts, res.Errors, res.Run.Status, res.Run.Error)
+	}
+	// 3 batches of intents; 3 of forgetting, each refused and retried alone.
+	if s, b, f := c.single.Load(), c.batches.Load(), c.forgets.Load(); s != 0 || b != 3 || f != 3+n {
+		t.Errorf("link writes: %d alone, %d batches, %d deletions, want 0, 3 and %d", s, b, f, 3+n)
+	}
+	if got := h.remote("alice").Len(); got != n {
+		t.Fatalf("remote holds %d items after the deletions, want %d", got, n)
+	}
+	c.loseResults = false
+	c.forgets.Store(0)
+	res = h.sync("alice", Options{})
+	if len(res.Errors) > 0 || res.Run.Counts.Remote.Deleted != 0 || res.Run.Counts.App.Deleted != 0 {
+		t.Fatalf("the next run: errors %v, counts %+v", res.Errors, res.Run.Counts)
+	}
+	if f := c.forgets.Load(); f != 3 {
+		t.Errorf("the next run forgot in %d batches, want 3", f)
+	}
+	if got, err := h.store.CountLinks(h.ctx, h.pairs["alice"].ID); err != nil || got != n {
+		t.Errorf("%d links left (%v), want %d", got, err, n)
 	}
 }

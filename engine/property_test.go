@@ -447,11 +447,12 @@ func (c *crashStore) PutLinks(ctx context.Context, links []*tidbro.Link) error {
 	return c.Store.PutLinks(ctx, links)
 }
 
-func (c *crashStore) DeleteLink(ctx context.Context, pairID, itemID int64) error {
+// DeleteLinks is one transaction: one write, all of it or nothing.
+func (c *crashStore) DeleteLinks(ctx context.Context, pairID int64, itemIDs []int64) error {
 	if err := c.write(); err != nil {
 		return err
 	}
-	return c.Store.DeleteLink(ctx, pairID, itemID)
+	return c.Store.DeleteLinks(ctx, pairID, itemIDs)
 }
 
 func (c *crashStore) SavePairState(ctx context.Context, p *tidbro.Pair) error {

@@ -92,9 +92,21 @@ ON CONFLICT (pair_id, item_id) DO UPDATE SET remote_id = excluded.remote_id, rem
 	return wrap(err, "put link of item %d in pair %d", l.ItemID, l.PairID)
 }
 
-func (s *Store) DeleteLink(ctx context.Context, pairID, itemID int64) error {
-	_, err := s.execWrite(ctx, `DELETE FROM links WHERE pair_id = ? AND item_id = ?`, pairID, itemID)
-	return wrap(err, "delete link of item %d in pair %d", itemID, pairID)
+func (s *Store) DeleteLinks(ctx context.Context, pairID int64, itemIDs []int64) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for chunk := range chunks(uniqueSorted(itemIDs)) {
+			args := append([]any{pairID}, chunk...)
+			in := placeholders(len(chunk))
+			if _, err := s.execFixed(ctx, tx, `DELETE FROM links WHERE pair_id = ? AND item_id IN (`+in+`)`, args...); err != nil {
+				return err
+			}
+			if _, err := s.execFixed(ctx, tx, `DELETE FROM holds WHERE pair_id = ? AND item_id IN (`+in+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap(err, "delete %d links of pair %d", len(itemIDs), pairID)
 }
 
 // LinksByItem returns the links of the items, ordered by item id.

@@ -263,9 +263,16 @@ func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) 
 	return q.ExecContext(ctx, s.d.Rebind(query), args...)
 }
 
-// queryFixed is query for a statement of one of a few texts with many
-// arguments (a padded IN list: see chunks), which is prepared once all the
-// same.
+// queryFixed and execFixed are query and exec for a statement of one of a
+// few texts with many arguments (a padded IN list: see chunks), which is
+// prepared once all the same.
+func (s *Store) execFixed(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	if st := s.prepared(ctx, q, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.ExecContext(ctx, s.d.Rebind(query), args...)
+}
+
 func (s *Store) queryFixed(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
 	if st := s.prepared(ctx, q, query); st != nil {
 		return st.QueryContext(ctx, args...)

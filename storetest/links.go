@@ -138,12 +138,13 @@ func testLinkFields(t *testing.T, s tidbro.Store) {
 	err = s.PutLink(ctx, &tidbro.Link{PairID: p.ID, ItemID: items[5].ID + 1000})
 	wantCode(t, err, tidbro.ENOTFOUND, "link of an unknown item")
 
-	noErr(t, s.DeleteLink(ctx, p.ID, items[0].ID))
+	noErr(t, s.DeleteLinks(ctx, p.ID, []int64{items[0].ID}))
 	if got := link(p.ID, items[0].ID); got != nil {
 		t.Errorf("deleted link: %+v", got)
 	}
-	noErr(t, s.DeleteLink(ctx, p.ID, items[0].ID))
-	noErr(t, s.DeleteLink(ctx, q.ID+1000, items[0].ID))
+	noErr(t, s.DeleteLinks(ctx, p.ID, []int64{items[0].ID}))
+	noErr(t, s.DeleteLinks(ctx, q.ID+1000, []int64{items[0].ID}))
+	noErr(t, s.DeleteLinks(ctx, p.ID, nil))
 	if n := must(s.CountLinks(ctx, p.ID))(t); n != 5 {
 		t.Errorf("CountLinks after a delete = %d, want 5", n)
 	}
@@ -349,6 +350,33 @@ func testLinksBulk(t *testing.T, s tidbro.Store) {
 	}
 	if got := must(s.LinksToRetry(ctx, q.ID))(t); len(got) != n/100 {
 		t.Errorf("ConfirmCreated touched another pair: %d to retry, want %d", len(got), n/100)
+	}
+
+	// DeleteLinks: more than one IN list's worth, with their holds; the
+	// other pair's links and holds, and the rest, stay.
+	hold := func(pairID int64, i int) {
+		noErr(t, s.PutHold(ctx, &tidbro.Hold{PairID: pairID, ItemID: items[i].ID, Kind: tidbro.KindContact, AppID: items[i].AppID, RemoteID: remoteID(i), Side: "groupware"}))
+	}
+	hold(p.ID, 0)
+	hold(p.ID, 650)
+	hold(p.ID, n-1)
+	hold(q.ID, 0)
+	noErr(t, s.DeleteLinks(ctx, p.ID, ids[:700]))
+	if got := must(s.CountLinks(ctx, p.ID))(t); got != n-700 {
+		t.Errorf("CountLinks after deleting 700 = %d, want %d", got, n-700)
+	}
+	if got := must(s.LinksByItem(ctx, p.ID, ids[:700]))(t); len(got) != 0 {
+		t.Errorf("%d deleted links remain", len(got))
+	}
+	if got := must(s.CountLinks(ctx, q.ID))(t); got != n/100 {
+		t.Errorf("DeleteLinks touched another pair: %d links, want %d", got, n/100)
+	}
+	left2 := must(s.HoldsOfPair(ctx, p.ID))(t)
+	if len(left2) != 1 || left2[0].ItemID != items[n-1].ID {
+		t.Errorf("holds of the pair after DeleteLinks: %+v, want the last item's", left2)
+	}
+	if got := must(s.HoldsOfPair(ctx, q.ID))(t); len(got) != 1 {
+		t.Errorf("DeleteLinks touched another pair's holds: %+v", got)
 	}
 }
 
