@@ -147,7 +147,9 @@ func (e *Engine) run(ctx context.Context, p *tidbro.Pair, acc *tidbro.Account, r
 	if in.Links, err = e.Store.CountLinks(ctx, p.ID); err != nil {
 		return nil, err
 	}
-	x := &executor{e: e, p: p, remote: remote, in: in, run: run, results: linkBatch{store: e.Store}, forgot: forgetBatch{store: e.Store, pairID: p.ID}}
+	x := &executor{e: e, p: p, remote: remote, in: in, run: run,
+		results: batch[*tidbro.Link]{write: func(ctx context.Context, links []*tidbro.Link) []error { return putLinks(ctx, e.Store, links) }},
+		forgot:  batch[int64]{write: func(ctx context.Context, ids []int64) []error { return deleteLinks(ctx, e.Store, p.ID, ids) }}}
 	g := &gather{e: e, p: p, remote: remote, in: in, opts: o}
 	if !o.DryRun {
 		g.resume = x

@@ -38,8 +38,8 @@ type executor struct {
 	// entry: whether each resumes an interrupted create, and whether its
 	// intent is recorded.
 	intents sync.Map
-	results linkBatch   // what remote writes and imports learned, written in batches
-	forgot  forgetBatch // items the run is done with, their links deleted in batches
+	results batch[*tidbro.Link] // what remote writes and imports learned (copies)
+	forgot  batch[int64]        // the items the run is done with
 }
 
 type intent struct{ resumed, recorded bool }
@@ -117,9 +117,32 @@ func needsIntent(a *Action) bool {
 	case UpdateRemote:
 		return true
 	case DeleteRemote:
-		return a.Entry.Link == nil || a.Entry.Link.RemoteID != ""
+		return !resolvesCreate(a.Entry)
 	}
 	return isCreate(a)
+}
+
+// resolvesCreate: the entry's link has a create whose remote id is not
+// known yet (resolveCreate).
+func resolvesCreate(en *Entry) bool { return en.Link != nil && en.Link.RemoteID == "" }
+
+// intended returns the link of en's remote write with its intent
+// recorded: as writeIntents prepared it, or as prepare does now, and
+// recorded now unless writeIntents did. resumed says an earlier attempt
+// of a create may have happened.
+func (x *executor) intended(ctx context.Context, en *Entry, prepare func() (*tidbro.Link, bool)) (l *tidbro.Link, resumed bool, err error) {
+	var st intent
+	if v, ok := x.intents.LoadAndDelete(en); ok {
+		l, st = en.Link, v.(intent)
+	} else {
+		l, st.resumed = prepare()
+	}
+	if !st.recorded {
+		if err := x.e.Store.PutLink(ctx, l); err != nil {
+			return nil, false, err
+		}
+	}
+	return l, st.resumed, nil
 }
 
 // writeIntents records the intents of the plan's next creates and updates,
@@ -331,18 +354,9 @@ func (x *executor) prepareCreate(a *Action) (l *tidbro.Link, resumed bool) {
 
 func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	en := a.Entry
-	var l *tidbro.Link
-	var resumed, recorded bool
-	if v, ok := x.intents.LoadAndDelete(en); ok {
-		st := v.(intent)
-		l, resumed, recorded = en.Link, st.resumed, st.recorded
-	} else {
-		l, resumed = x.prepareCreate(a)
-	}
-	if !recorded {
-		if err := x.e.Store.PutLink(ctx, l); err != nil { // intent first
-			return err
-		}
+	l, resumed, err := x.intended(ctx, en, func() (*tidbro.Link, bool) { return x.prepareCreate(a) })
+	if err != nil {
+		return err
 	}
 	// Rendered after the intent: a job whose mapping fails is retried, from
 	// its link, once the mapping is fixed.
@@ -358,7 +372,7 @@ func (x *executor) createRemote(ctx context.Context, a *Action) error {
 	if err := x.settle(l, en.App, ref, view, tidbro.PendingCreated); err != nil {
 		return err
 	}
-	x.resultsLost(x.results.add(ctx, l))
+	x.resultsLost(x.results.add(ctx, new(*l))) // a copy: l may change on
 	return nil
 }
 
@@ -410,14 +424,9 @@ func (x *executor) updateRemote(ctx context.Context, en *Entry, app *tidbro.Item
 	if err != nil {
 		return err
 	}
-	var l *tidbro.Link
-	if v, ok := x.intents.LoadAndDelete(en); ok && v.(intent).recorded {
-		l = en.Link
-	} else {
-		l = x.prepareUpdate(en, app)
-		if err := x.e.Store.PutLink(ctx, l); err != nil {
-			return err
-		}
+	l, _, err := x.intended(ctx, en, func() (*tidbro.Link, bool) { return x.prepareUpdate(en, app), false })
+	if err != nil {
+		return err
 	}
 	ri := remoteItem(l.RemoteID, view)
 	etag := l.RemoteETag
@@ -484,26 +493,21 @@ func (x *executor) prepareDelete(en *Entry) *tidbro.Link {
 
 func (x *executor) deleteRemote(ctx context.Context, a *Action) error {
 	en := a.Entry
-	var l *tidbro.Link
-	if v, ok := x.intents.LoadAndDelete(en); ok && v.(intent).recorded {
-		l = en.Link
-	} else {
-		if en.Link != nil && en.Link.RemoteID == "" {
-			if err := x.resolveCreate(ctx, en); err != nil {
-				return err
-			}
-		}
-		l = x.prepareDelete(en)
-		if err := x.e.Store.PutLink(ctx, l); err != nil {
+	if resolvesCreate(en) { // then writeIntents left it alone
+		if err := x.resolveCreate(ctx, en); err != nil {
 			return err
 		}
+	}
+	l, _, err := x.intended(ctx, en, func() (*tidbro.Link, bool) { return x.prepareDelete(en), false })
+	if err != nil {
+		return err
 	}
 	etag := l.RemoteETag
 	if en.Remote != nil {
 		etag = en.Remote.ETag
 	}
 	x.remoteWrites.Add(1)
-	err := x.remote.Delete(ctx, l.RemoteID, etag)
+	err = x.remote.Delete(ctx, l.RemoteID, etag)
 	if tidbro.ErrorCode(err) == tidbro.EPRECONDITION {
 		return fmt.Errorf("the remote item changed meanwhile; it is replanned next run: %w", err)
 	}
@@ -605,7 +609,7 @@ func (x *executor) linked(ctx context.Context, l *tidbro.Link, app *tidbro.Item,
 	if err := x.settle(l, app, ref, agreed, ""); err != nil {
 		return err
 	}
-	x.resultsLost(x.results.add(ctx, l))
+	x.resultsLost(x.results.add(ctx, new(*l))) // a copy: l may change on
 	return nil
 }
 

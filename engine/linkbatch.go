@@ -15,45 +15,55 @@ import (
 // their keys, updates and imports by both sides holding the same content.
 const linkBatchSize = 100
 
-// linkBatch gathers what remote writes and imports learned (remote id,
-// etag, agreed base) to write it in one transaction. These writes may be
-// lost without harm: each remote write's intent is recorded before it, so
-// the next run finds a created item by its key (Finder, or the idempotent
-// create) and links it, and relinks an updated or imported one whose
-// content both sides agree on.
-type linkBatch struct {
-	store tidbro.SyncStore
+// batch gathers a run's link writes, to make them in one transaction once
+// linkBatchSize are held (and at the end of the run, flush). These writes
+// may be lost without harm; the next run recovers them:
+//   - results (remote id, etag, agreed base) of remote writes and imports:
+//     each remote write's intent is recorded before it, so the next run
+//     finds a created item by its key (Finder, or the idempotent create)
+//     and links it, and relinks an updated or imported one whose content
+//     both sides agree on;
+//   - the links and holds of items the run is done with (deleted on one
+//     side after the other, or unlinked): they stay with the deletion done
+//     on both sides, and the next run forgets the items then.
+type batch[T any] struct {
+	write func(context.Context, []T) []error // the errors of what it could not write
 	mu    sync.Mutex
-	links []*tidbro.Link
+	held  []T
 }
 
-// add holds a copy of l, and writes the batch once it is full.
-func (b *linkBatch) add(ctx context.Context, l *tidbro.Link) []error {
-	c := *l
+// add holds v, and writes the batch once it is full.
+func (b *batch[T]) add(ctx context.Context, v T) []error {
 	b.mu.Lock()
-	b.links = append(b.links, &c)
-	var full []*tidbro.Link
-	if len(b.links) >= linkBatchSize {
-		full, b.links = b.links, nil
+	b.held = append(b.held, v)
+	var full []T
+	if len(b.held) >= linkBatchSize {
+		full, b.held = b.held, nil
 	}
 	b.mu.Unlock()
-	return putLinks(ctx, b.store, full)
+	if len(full) == 0 {
+		return nil
+	}
+	return b.write(ctx, full)
 }
 
 // flush writes what is held.
-func (b *linkBatch) flush(ctx context.Context) []error {
+func (b *batch[T]) flush(ctx context.Context) []error {
 	b.mu.Lock()
-	links := b.links
-	b.links = nil
+	held := b.held
+	b.held = nil
 	b.mu.Unlock()
-	return putLinks(ctx, b.store, links)
+	if len(held) == 0 {
+		return nil
+	}
+	return b.write(ctx, held)
 }
 
 // putLinks writes links in one transaction; when that is refused, each
 // alone, so that a bad link costs only itself. It returns the errors of
 // the links that could not be written.
 func putLinks(ctx context.Context, store tidbro.SyncStore, links []*tidbro.Link) []error {
-	if len(links) == 0 || store.PutLinks(ctx, links) == nil {
+	if store.PutLinks(ctx, links) == nil {
 		return nil
 	}
 	var errs []error
@@ -65,42 +75,10 @@ func putLinks(ctx context.Context, store tidbro.SyncStore, links []*tidbro.Link)
 	return errs
 }
 
-// forgetBatch gathers the items a run is done with in the pair (deleted on
-// one side after the other, or unlinked), to delete their links and holds
-// in one transaction. Lost, the links stay with the deletion done on both
-// sides, and the next run forgets the items then.
-type forgetBatch struct {
-	store  tidbro.SyncStore
-	pairID int64
-	mu     sync.Mutex
-	ids    []int64
-}
-
-// add holds itemID, and deletes the batch once it is full.
-func (b *forgetBatch) add(ctx context.Context, itemID int64) []error {
-	b.mu.Lock()
-	b.ids = append(b.ids, itemID)
-	var full []int64
-	if len(b.ids) >= linkBatchSize {
-		full, b.ids = b.ids, nil
-	}
-	b.mu.Unlock()
-	return deleteLinks(ctx, b.store, b.pairID, full)
-}
-
-// flush deletes what is held.
-func (b *forgetBatch) flush(ctx context.Context) []error {
-	b.mu.Lock()
-	ids := b.ids
-	b.ids = nil
-	b.mu.Unlock()
-	return deleteLinks(ctx, b.store, b.pairID, ids)
-}
-
 // deleteLinks deletes the items' links in one transaction; when that is
 // refused, each alone, so that each error names its item.
 func deleteLinks(ctx context.Context, store tidbro.SyncStore, pairID int64, ids []int64) []error {
-	if len(ids) == 0 || store.DeleteLinks(ctx, pairID, ids) == nil {
+	if store.DeleteLinks(ctx, pairID, ids) == nil {
 		return nil
 	}
 	var errs []error

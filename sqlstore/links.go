@@ -154,14 +154,16 @@ func (s *Store) LinkedETags(ctx context.Context, pairID int64, remoteIDs []strin
 	for chunk := range chunks(ids) {
 		rows, err := s.queryFixed(ctx, s.db, `SELECT remote_id, remote_etag FROM links
 WHERE pair_id = ? AND remote_id <> '' AND remote_id IN (`+placeholders(len(chunk))+`)`, append([]any{pairID}, chunk...)...)
-		_, err = collect(rows, err, func(row scanner) (struct{}, error) {
-			var id, etag string
-			err := row.Scan(&id, &etag)
-			etags[id] = etag
-			return struct{}{}, err
+		got, err := collect(rows, err, func(row scanner) (tidbro.RemoteRef, error) {
+			var r tidbro.RemoteRef
+			err := row.Scan(&r.ID, &r.ETag)
+			return r, err
 		})
 		if err != nil {
 			return nil, wrap(err, "etags of pair %d's links", pairID)
+		}
+		for _, r := range got {
+			etags[r.ID] = r.ETag
 		}
 	}
 	return etags, nil
