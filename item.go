@@ -84,10 +84,23 @@ func (it *Item) Body() any {
 	return nil
 }
 
+// BodyJSON is json.Marshal(it.Body()), without the pass json.Marshal makes
+// over what an event's or a task's MarshalJSON returns (compacting and
+// escaping what is compact and escaped already).
+func (it *Item) BodyJSON() ([]byte, error) {
+	switch {
+	case (it.Kind == KindEvent || it.Kind == KindJob) && it.Event != nil:
+		return it.Event.MarshalJSON()
+	case it.Kind == KindTask && it.Task != nil:
+		return it.Task.MarshalJSON()
+	}
+	return json.Marshal(it.Body())
+}
+
 // ContentHash hashes what a change is judged by: the type and the body. Two
 // writes with equal hashes are the same content, whatever their timestamps.
 func (it *Item) ContentHash() string {
-	body, err := json.Marshal(it.Body())
+	body, err := it.BodyJSON()
 	if err != nil {
 		// Bodies are plain data; marshalling cannot fail for a validated item.
 		panic("tidbro: hashing item: " + err.Error())

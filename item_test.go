@@ -33,7 +33,7 @@ func TestContentHashFormat(t *testing.T) {
 		{Kind: KindEvent, Event: &Event{Summary: "Day off", Start: start, End: start.AddDate(0, 0, 1), AllDay: true}},
 		{Kind: KindTask, Type: "todo", Task: &Task{Summary: "Call \xff back", Due: &due, Priority: 1}},
 		{Kind: KindContact, Contact: &Contact{GivenName: "Åsa", FamilyName: "Öberg <ab>", Organization: "A&B"}},
-		{Kind: "unknown"},
+		{Kind: "unknown"}, {Kind: KindEvent}, {Kind: KindTask},
 	}
 	for _, it := range items {
 		want := reference(it)

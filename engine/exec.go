@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -616,7 +615,7 @@ func (x *executor) linked(ctx context.Context, l *tidbro.Link, app *tidbro.Item,
 // settle fills l with what app and ref now agree on (agreed), leaving
 // pending as given (PendingCreated after a create).
 func (x *executor) settle(l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item, pending string) error {
-	base, err := json.Marshal(agreed.Body())
+	base, err := agreed.BodyJSON()
 	if err != nil {
 		return err
 	}

@@ -340,3 +340,24 @@ func TestICalDuration(t *testing.T) {
 		}
 	}
 }
+
+// An event without a UID gets one of its own each time it is written: two
+// remote creates of UID-less items must not share one.
+func TestMadeUpUIDsDiffer(t *testing.T) {
+	ev := &tidbro.Event{Summary: "x", Start: utc("2026-03-02T09:00:00Z"), End: utc("2026-03-02T10:00:00Z")}
+	seen := map[string]bool{}
+	for range 100 {
+		b, err := EncodeEvent(ev, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeEvent(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.UID == "" || seen[got.UID] {
+			t.Fatalf("UID %q is empty or made up twice", got.UID)
+		}
+		seen[got.UID] = true
+	}
+}

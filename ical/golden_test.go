@@ -259,7 +259,7 @@ func goldenRender(name string) []byte {
 
 var (
 	dtstamp   = regexp.MustCompile(`DTSTAMP:\d{8}T\d{6}Z`)
-	madeUpUID = regexp.MustCompile(`[A-Z2-7]{26}@tidbro`) // newUID's
+	madeUpUID = regexp.MustCompile(`[A-Z2-7]{26}-[0-9a-z]+@tidbro`) // newUID's
 )
 
 func sortedKeys[V any](m map[string]V) []string {

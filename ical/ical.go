@@ -29,6 +29,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -428,10 +429,17 @@ func (w *writer) beginCalendar(cal *goical.Calendar) {
 	}
 }
 
-// newUID makes a UID for a body that has none.
+// newUID makes a UID for a body that has none: a random prefix drawn once
+// per process, and a count. Unique all the same, and a create does not
+// wait on the kernel's random source (a syscall of several µs here).
 func newUID() string {
-	return rand.Text() + "@tidbro"
+	return uidPrefix + strconv.FormatUint(uidCount.Add(1), 36) + "@tidbro"
 }
+
+var (
+	uidPrefix = rand.Text() + "-"
+	uidCount  atomic.Uint64
+)
 
 func contains(l []string, s string) bool {
 	for _, x := range l {

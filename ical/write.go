@@ -469,53 +469,74 @@ func (w *writer) checkKids(name string, kids int) {
 	}
 }
 
-// propRules are the properties a component must have once, or may have at
-// most once.
-var propRules = map[string]struct{ exactlyOne, atMostOne []string }{
-	goical.CompCalendar: {
+// propRule: the properties a component must have once, and those it may
+// have at most once. propRules gives a component's with a switch: every
+// component written looks its rules up, and a map lookup cost more than
+// the check itself.
+type propRule struct{ exactlyOne, atMostOne []string }
+
+var (
+	rulesCalendar = propRule{
 		[]string{goical.PropProductID, goical.PropVersion},
 		[]string{goical.PropCalendarScale, goical.PropMethod, goical.PropUID, goical.PropLastModified, goical.PropURL,
 			goical.PropRefreshInterval, goical.PropSource, goical.PropColor},
-	},
-	goical.CompEvent: {
+	}
+	rulesEvent = propRule{
 		[]string{goical.PropDateTimeStamp, goical.PropUID},
 		[]string{goical.PropDateTimeStart, goical.PropClass, goical.PropCreated, goical.PropDescription, goical.PropGeo,
 			goical.PropLastModified, goical.PropLocation, goical.PropOrganizer, goical.PropPriority, goical.PropRecurrenceRule,
 			goical.PropSequence, goical.PropStatus, goical.PropSummary, goical.PropTransparency, goical.PropURL,
 			goical.PropRecurrenceID, goical.PropDateTimeEnd, goical.PropDuration, goical.PropColor},
-	},
-	goical.CompToDo: {
+	}
+	rulesToDo = propRule{
 		[]string{goical.PropDateTimeStamp, goical.PropUID},
 		[]string{goical.PropClass, goical.PropCompleted, goical.PropCreated, goical.PropDescription, goical.PropDateTimeStart,
 			goical.PropGeo, goical.PropLastModified, goical.PropLocation, goical.PropOrganizer, goical.PropPercentComplete,
 			goical.PropPriority, goical.PropRecurrenceID, goical.PropSequence, goical.PropStatus, goical.PropSummary,
 			goical.PropURL, goical.PropDue, goical.PropDuration, goical.PropColor},
-	},
-	goical.CompJournal: {
+	}
+	rulesJournal = propRule{
 		[]string{goical.PropDateTimeStamp, goical.PropUID},
 		[]string{goical.PropClass, goical.PropCreated, goical.PropDateTimeStart, goical.PropLastModified, goical.PropOrganizer,
 			goical.PropRecurrenceID, goical.PropSequence, goical.PropStatus, goical.PropSummary, goical.PropURL, goical.PropColor},
-	},
-	goical.CompFreeBusy: {
+	}
+	rulesFreeBusy = propRule{
 		[]string{goical.PropDateTimeStamp, goical.PropUID},
 		[]string{goical.PropContact, goical.PropDateTimeStart, goical.PropDateTimeEnd, goical.PropOrganizer, goical.PropURL},
-	},
-	goical.CompTimezone: {
+	}
+	rulesTimezone = propRule{
 		[]string{goical.PropTimezoneID},
 		[]string{goical.PropLastModified, goical.PropTimezoneURL},
-	},
-	goical.CompTimezoneStandard: {
+	}
+	rulesObservance = propRule{ // STANDARD and DAYLIGHT
 		[]string{goical.PropDateTimeStart, goical.PropTimezoneOffsetTo, goical.PropTimezoneOffsetFrom}, nil,
-	},
-	goical.CompTimezoneDaylight: {
-		[]string{goical.PropDateTimeStart, goical.PropTimezoneOffsetTo, goical.PropTimezoneOffsetFrom}, nil,
-	},
+	}
+)
+
+func propRules(component string) *propRule {
+	switch component {
+	case goical.CompEvent:
+		return &rulesEvent
+	case goical.CompCalendar:
+		return &rulesCalendar
+	case goical.CompTimezoneStandard, goical.CompTimezoneDaylight:
+		return &rulesObservance
+	case goical.CompTimezone:
+		return &rulesTimezone
+	case goical.CompToDo:
+		return &rulesToDo
+	case goical.CompJournal:
+		return &rulesJournal
+	case goical.CompFreeBusy:
+		return &rulesFreeBusy
+	}
+	return nil
 }
 
 // checkProps checks the open component's properties, sorted by name.
 func (w *writer) checkProps(name string) {
-	rule, ok := propRules[name]
-	if !ok {
+	rule := propRules(name)
+	if rule == nil {
 		return
 	}
 	for _, p := range rule.exactlyOne {
