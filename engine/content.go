@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -133,9 +136,60 @@ func (in *Input) importView(r *tidbro.RemoteItem, app *tidbro.Item) *tidbro.Item
 	return v
 }
 
+// linkBase returns what a link keeps of agreed, the content both sides now
+// hold, as the base of later merges, and agreed's hash (viewHash, from the
+// JSON at hand). merge3 only asks whether a field still holds its base
+// value, so a contact's inline photo is kept as a digest of its JSON
+// (digestOf): the link row stays small, and the photo is not written a
+// third time, nor rewritten with every later change to the link.
+func linkBase(agreed *tidbro.Item) (base []byte, hash string, err error) {
+	full, err := agreed.BodyJSON()
+	if err != nil {
+		return nil, "", err
+	}
+	hash = tidbro.ContentHashOf(remoteKind(agreed.Kind), "", full)
+	c := agreed.Contact
+	if c == nil || c.Photo == nil || len(c.Photo.Data) == 0 {
+		return full, hash, nil
+	}
+	photo, err := json.Marshal(c.Photo) // as merge3 will find it in the body
+	if err != nil {
+		return nil, "", err
+	}
+	rest := *c
+	rest.Photo = nil
+	if base, err = json.Marshal(&rest); err != nil {
+		return nil, "", err
+	}
+	field := `"` + photoField + `":` + digestOf(photo)
+	if len(base) > 2 { // not {}
+		field = "," + field
+	}
+	return append(append(base[:len(base)-1], field...), '}'), hash, nil
+}
+
+// photoField is Contact.Photo's name in JSON.
+const photoField = "photo"
+
+// digestOf is how a base keeps a bulky value: {"sha256":"…"}, which no
+// body value looks like (a photo's JSON has mediaType, data or uri).
+func digestOf(v []byte) string {
+	sum := sha256.Sum256(v)
+	return `{"sha256":"` + hex.EncodeToString(sum[:]) + `"}`
+}
+
+// holdsBase: v is the base value bv, or bv is v's digest.
+func holdsBase(v, bv json.RawMessage) bool {
+	if string(v) == string(bv) {
+		return true
+	}
+	return v != nil && bytes.HasPrefix(bv, []byte(`{"sha256":"`)) && string(bv) == digestOf(v)
+}
+
 // merge3 merges app and remote bodies field by field against base, the
-// content both sides last agreed on. A field changed on one side only takes
-// that side's value; a field changed on both takes the preferred side's.
+// content both sides last agreed on (linkBase). A field changed on one side
+// only takes that side's value; a field changed on both takes the preferred
+// side's.
 func merge3(base []byte, app, remote any, preferApp bool) (map[string]json.RawMessage, []string, error) {
 	var b, a, r map[string]json.RawMessage
 	for _, x := range []struct {
@@ -170,9 +224,9 @@ func merge3(base []byte, app, remote any, preferApp bool) (map[string]json.RawMe
 		switch {
 		case string(av) == string(rv):
 			v = av
-		case string(av) == string(bv):
+		case holdsBase(av, bv):
 			v = rv
-		case string(rv) == string(bv):
+		case holdsBase(rv, bv):
 			v = av
 		default:
 			clashes = append(clashes, k)

@@ -615,7 +615,7 @@ func (x *executor) linked(ctx context.Context, l *tidbro.Link, app *tidbro.Item,
 // settle fills l with what app and ref now agree on (agreed), leaving
 // pending as given (PendingCreated after a create).
 func (x *executor) settle(l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef, agreed *tidbro.Item, pending string) error {
-	base, err := agreed.BodyJSON()
+	base, hash, err := linkBase(agreed)
 	if err != nil {
 		return err
 	}
@@ -624,7 +624,7 @@ func (x *executor) settle(l *tidbro.Link, app *tidbro.Item, ref tidbro.RemoteRef
 		l.WebLink = ref.WebLink
 	}
 	l.AppVersion, l.AppHash = app.Version, app.Hash
-	l.RemoteHash, l.Base = tidbro.ContentHashOf(remoteKind(agreed.Kind), "", base), base // viewHash(agreed), from the JSON at hand
+	l.RemoteHash, l.Base = hash, base
 	l.SpanFrom, l.SpanTo, _ = app.Span()
 	// In UTC, as the store keeps them: a span in the event's zone holds
 	// on to a *time.Location of its own (time.LoadLocation does not share).
