@@ -110,3 +110,24 @@ func BenchmarkChangesMemory(b *testing.B) {
 		})
 	}
 }
+
+// The CPU a listing costs per item, client and test server together (the
+// server writes from one buffer).
+//
+//	go test ./caldav -run XXX -bench 'Changes$' -benchmem
+func BenchmarkChanges(b *testing.B) {
+	const n = 10_000
+	srv := listing(n)
+	defer srv.Close()
+	col, err := New(nil, srv.URL+"/cal/", "u", "p", tidbro.KindEvent)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		ch, err := col.Changes(b.Context(), "", nil)
+		if err != nil || len(ch.Changed) != n {
+			b.Fatalf("%d items, %v; want %d", len(ch.Changed), err, n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/item")
+}
