@@ -46,10 +46,23 @@ func (q *request) item(res resource) (*tidbro.Item, error) {
 // lookup is item; when the resource names no item of the user, free tells
 // whether its name is an app id no live item has, which a new item can take.
 func (q *request) lookup(res resource) (it *tidbro.Item, free bool, err error) {
-	it, err = q.s.store.DAVItemByName(q.ctx, q.user.TenantID, q.user.ID, res.coll.kinds, res.name)
-	if err == nil || tidbro.ErrorCode(err) != tidbro.ENOTFOUND {
+	if it, err = q.named(res); it != nil || err != nil {
 		return it, false, err
 	}
+	return q.byAppID(res)
+}
+
+// named is the user's live item a client gave the resource's name, or nil.
+func (q *request) named(res resource) (*tidbro.Item, error) {
+	it, err := q.s.store.DAVItemByName(q.ctx, q.user.TenantID, q.user.ID, res.coll.kinds, res.name)
+	if tidbro.ErrorCode(err) == tidbro.ENOTFOUND {
+		return nil, nil
+	}
+	return it, err
+}
+
+// byAppID is lookup for a resource that no item has by name.
+func (q *request) byAppID(res resource) (it *tidbro.Item, free bool, err error) {
 	kind, appID, ok := parseObject(res.coll, res.name)
 	if !ok {
 		return nil, false, nil
@@ -119,33 +132,34 @@ func matches(list, tag string) bool {
 }
 
 // put stores a client's calendar object or card as an app change.
+//
+// A create (If-None-Match: *) under a name that can be an app id first
+// takes the guess that the app id is free, without reading its item: the
+// store's create writes only where no live item has the key. Whatever else
+// comes of the guess (a refusal, an unreadable object, an item in the way)
+// sends the request the long way, which reads the item and answers as if
+// there had been no guess.
 func (q *request) put(res resource) error {
 	if res.kind != resObject {
 		http.Error(q.w, "PUT needs an item's URL inside a collection", http.StatusMethodNotAllowed)
 		return nil
 	}
 	c := res.coll
-	old, free, err := q.lookup(res)
+	old, err := q.named(res)
 	if err != nil {
 		return err
 	}
-	// A new item's app id is its resource's name, when that can be an app
-	// id and is free; else it gets one of its own and keeps the name beside
-	// (the same meeting, under its UID, in two users' calendars).
-	kind, appID, named := c.kinds[0], "", false
-	if old != nil {
-		kind, appID = old.Kind, old.AppID
-	} else {
-		k, id, ok := parseObject(c, res.name)
-		switch {
-		case ok && k == tidbro.KindJob:
+	k, _, ok := parseObject(c, res.name)
+	guess := old == nil && ok && k != tidbro.KindJob &&
+		q.r.Header.Get("If-None-Match") == "*" && q.r.Header.Get("If-Match") == ""
+	free := guess
+	if old == nil && !guess {
+		if old, free, err = q.byAppID(res); err != nil {
+			return err
+		}
+		if old == nil && ok && k == tidbro.KindJob {
 			q.refuse(q.refusal(c, &tidbro.Item{Kind: k}, false))
 			return nil
-		case ok && free:
-			appID = id
-		}
-		if appID == "" {
-			appID, named = "dav-"+strings.ToLower(rand.Text()), true
 		}
 	}
 	if !mediaTypeOK(c, q.r.Header.Get("Content-Type")) {
@@ -164,23 +178,61 @@ func (q *request) put(res resource) error {
 		davError(q.w, http.StatusRequestEntityTooLarge, name(nsCalDAV, "max-resource-size"), "The item is over the limit of 10 MB.")
 		return nil
 	}
+	if guess {
+		if done, err := q.write(res, data, nil, true, true); done || err != nil {
+			return err
+		}
+		if old, free, err = q.byAppID(res); err != nil {
+			return err
+		}
+	}
+	_, err = q.write(res, data, old, free, false)
+	return err
+}
+
+// write is the rest of put, once it has the request's object: old is the
+// item the resource names, if any, and free as lookup has it. A guess
+// (see put) answers only a success: for anything else it answers nothing
+// and reports done false.
+func (q *request) write(res resource, data []byte, old *tidbro.Item, free, guess bool) (done bool, err error) {
+	c := res.coll
+	// A new item's app id is its resource's name, when that can be an app
+	// id and is free; else it gets one of its own and keeps the name beside
+	// (the same meeting, under its UID, in two users' calendars).
+	kind, appID, named := c.kinds[0], "", false
+	if old != nil {
+		kind, appID = old.Kind, old.AppID
+	} else {
+		if _, id, ok := parseObject(c, res.name); ok && free {
+			appID = id
+		}
+		if appID == "" {
+			appID, named = "dav-"+strings.ToLower(rand.Text()), true
+		}
+	}
 	if im := q.r.Header.Get("If-Match"); im != "" && (old == nil || !matches(im, etag(old))) {
 		http.Error(q.w, "the item has changed or is gone", http.StatusPreconditionFailed)
-		return nil
+		return true, nil
 	}
 	if q.r.Header.Get("If-None-Match") == "*" && old != nil {
 		http.Error(q.w, "the item exists", http.StatusPreconditionFailed)
-		return nil
+		return true, nil
 	}
 	if msg := q.refusal(c, old, old == nil); msg != "" {
+		if guess {
+			return false, nil
+		}
 		q.refuse(msg)
-		return nil
+		return true, nil
 	}
 	it, err := decode(c, data, old)
+	if err != nil && guess {
+		return false, nil
+	}
 	if errors.Is(err, ical.ErrOtherComponent) {
 		cond := name(nsCalDAV, "supported-calendar-component")
 		davError(q.w, http.StatusForbidden, cond, "This collection holds "+c.comp+" components only.")
-		return nil
+		return true, nil
 	}
 	if err != nil {
 		cond := name(nsCalDAV, "valid-calendar-data")
@@ -188,7 +240,7 @@ func (q *request) put(res resource) error {
 			cond = name(nsCardDAV, "valid-address-data")
 		}
 		davError(q.w, http.StatusForbidden, cond, "The item cannot be read: "+err.Error())
-		return nil
+		return true, nil
 	}
 	it.Kind = kind
 	it.TenantID, it.AppID, it.OwnerID, it.ChangedBy = q.user.TenantID, appID, q.user.ID, tidbro.OriginDAVClient
@@ -204,21 +256,24 @@ func (q *request) put(res resource) error {
 	}
 	// The client's own bytes are what it gets back, so the tag is strong.
 	stored, _, err := q.s.store.PutDAVItem(q.ctx, it, cond, davName, data)
+	if err != nil && guess {
+		return false, nil
+	}
 	if tidbro.ErrorCode(err) == tidbro.EINVALID {
 		// The store validates the item before it writes anything (doing it
 		// here as well would do it twice), and refuses it with EINVALID as
 		// it does a bad name: which of the two it was decides the answer.
 		if err := it.Validate(); err != nil {
 			davError(q.w, http.StatusForbidden, name(nsCalDAV, "valid-calendar-data"), "The item is not valid: "+tidbro.ErrorMessage(err))
-			return nil
+			return true, nil
 		}
 	}
 	if tidbro.ErrorCode(err) == tidbro.EPRECONDITION {
 		http.Error(q.w, "the item changed meanwhile", http.StatusPreconditionFailed)
-		return nil
+		return true, nil
 	}
 	if err != nil {
-		return err
+		return true, err
 	}
 	q.w.Header().Set("ETag", etag(stored))
 	if old == nil {
@@ -226,7 +281,7 @@ func (q *request) put(res resource) error {
 	} else {
 		q.w.WriteHeader(http.StatusNoContent)
 	}
-	return nil
+	return true, nil
 }
 
 // delete removes an item as an app change.
