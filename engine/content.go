@@ -152,20 +152,18 @@ func linkBase(agreed *tidbro.Item) (base []byte, hash string, err error) {
 	if c == nil || c.Photo == nil || len(c.Photo.Data) == 0 {
 		return full, hash, nil
 	}
-	photo, err := json.Marshal(c.Photo) // as merge3 will find it in the body
+	photo, err := json.Marshal(c.Photo) // as it stands in full, and as merge3 will find it
 	if err != nil {
 		return nil, "", err
 	}
-	rest := *c
-	rest.Photo = nil
-	if base, err = json.Marshal(&rest); err != nil {
-		return nil, "", err
+	field := append([]byte(`"`+photoField+`":`), photo...)
+	if bytes.Count(full, field) != 1 {
+		return full, hash, nil // a photo that is not only the field's: kept whole, to be sure
 	}
-	field := `"` + photoField + `":` + digestOf(photo)
-	if len(base) > 2 { // not {}
-		field = "," + field
-	}
-	return append(append(base[:len(base)-1], field...), '}'), hash, nil
+	i := bytes.Index(full, field)
+	base = make([]byte, 0, len(full)-len(photo)+100)
+	base = append(append(base, full[:i+len(photoField)+3]...), digestOf(photo)...)
+	return append(base, full[i+len(field):]...), hash, nil
 }
 
 // photoField is Contact.Photo's name in JSON.
