@@ -75,7 +75,7 @@ func testAudit(t *testing.T, s tidbro.Store) {
 	ctx := t.Context()
 	tn, alice, bob := setup(t, s)
 	other := newTenant(t, s, "other")
-	const n = 2000
+	const n = 2007 // every row count of an INSERT (sqlstore.auditRows)
 	entries := make([]tidbro.AuditEntry, n)
 	for i := range entries {
 		e := tidbro.AuditEntry{TenantID: tn.ID, UserID: alice.ID, PairID: 7, RunID: 70 + int64(i/500), At: micro(i),
