@@ -229,3 +229,43 @@ func TestGroupCommitFailure(t *testing.T) {
 		t.Errorf("Head after a failed batch = %d, %v; want 0", h, err)
 	}
 }
+
+// TestGroupCommitFirstFails fails the first writer of a batch, which runs
+// without a savepoint of its own: its writes roll back, and the writers
+// after it commit.
+func TestGroupCommitFirstFails(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openSQLite(t)
+	tn, err := s.CreateTenant(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.writer <- struct{}{} // as a batch would
+	var wg sync.WaitGroup
+	var failed, second error
+	wg.Go(func() {
+		failed = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := s.exec(ctx, tx, `UPDATE tenants SET name = 'failed'`); err != nil {
+				return err
+			}
+			return errors.New("boom")
+		})
+	})
+	waitQueued(t, s, 1)
+	wg.Go(func() { _, second = s.CreateTenant(ctx, "second") })
+	waitQueued(t, s, 2)
+	<-s.writer
+	wg.Wait()
+	if failed == nil || failed.Error() != "boom" {
+		t.Errorf("first writer: %v, want boom", failed)
+	}
+	if second != nil {
+		t.Errorf("second writer: %v", second)
+	}
+	if got, err := s.Tenant(ctx, "acme"); err != nil || got.ID != tn.ID {
+		t.Errorf("tenant after the failed first writer: %+v, %v; want its write rolled back", got, err)
+	}
+	if _, err := s.Tenant(ctx, "second"); err != nil {
+		t.Errorf("the second writer's tenant: %v", err)
+	}
+}

@@ -43,6 +43,14 @@ type Store struct {
 	writer chan struct{}
 	mu     sync.Mutex
 	queue  []*writer
+	// batch is the transaction of the batch running, and its statements
+	// by query: Tx.StmtContext makes a statement anew on every call, and
+	// a batch runs the same few many times. Only the writer slot's holder
+	// touches it.
+	batch struct {
+		tx    *sql.Tx
+		stmts map[string]*sql.Stmt
+	}
 }
 
 var _ tidbro.Store = (*Store)(nil)
@@ -192,9 +200,11 @@ func (s *Store) commitBatch() {
 
 // runBatch runs queued writers in one transaction, each inside a SAVEPOINT
 // so that a writer's error rolls back its own writes only, and commits.
-// Writers that queue while it runs join the batch before the COMMIT, which
-// they would otherwise wait for before their own. It returns the writers
-// it took.
+// The transaction's first writer needs none (most batches hold one): its
+// error rolls back the transaction, which holds its writes alone, and a
+// new one takes the rest. Writers that queue while it runs join the batch
+// before the COMMIT, which they would otherwise wait for before their own.
+// It returns the writers it took.
 //
 // Statements run under a context without cancellation: a cancelled
 // statement would roll back the whole transaction (database/sql does that
@@ -206,11 +216,22 @@ func (s *Store) runBatch() (batch []*writer, err error) {
 		return nil, nil
 	}
 	ctx := context.Background()
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: s.d.Isolation})
-	if err != nil {
-		return batch, wrap(err, "begin")
+	begin := func() (*sql.Tx, error) {
+		tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: s.d.Isolation})
+		s.batch.tx, s.batch.stmts = tx, map[string]*sql.Stmt{}
+		return tx, wrap(err, "begin")
 	}
-	defer tx.Rollback()
+	tx, err := begin()
+	if err != nil {
+		return batch, err
+	}
+	defer func() {
+		if tx != nil {
+			tx.Rollback()
+		}
+		s.batch.tx, s.batch.stmts = nil, nil
+	}()
+	first := true // no writer has written in tx
 	for i := 0; ; i++ {
 		if i == len(batch) {
 			if batch = s.take(batch); i == len(batch) {
@@ -221,19 +242,32 @@ func (s *Store) runBatch() (batch []*writer, err error) {
 		if w.err = w.ctx.Err(); w.err != nil {
 			continue
 		}
-		if _, err := s.exec(ctx, tx, `SAVEPOINT writer`); err != nil {
-			return batch, wrap(err, "savepoint")
+		if !first {
+			if _, err := s.exec(ctx, tx, `SAVEPOINT writer`); err != nil {
+				return batch, wrap(err, "savepoint")
+			}
 		}
 		w.run(tx)
-		if w.err != nil || w.panicked != nil {
+		failed := w.err != nil || w.panicked != nil
+		switch {
+		case first && failed:
+			tx.Rollback()
+			if tx, err = begin(); err != nil {
+				return batch, err
+			}
+		case first:
+			first = false
+		case failed:
 			// This fails when SQLite rolled the whole transaction back
 			// itself (as after an I/O error): then the batch fails.
 			if _, err := s.exec(ctx, tx, `ROLLBACK TO writer`); err != nil {
 				return batch, wrap(err, "roll back to savepoint")
 			}
-		}
-		if _, err := s.exec(ctx, tx, `RELEASE writer`); err != nil {
-			return batch, wrap(err, "release savepoint")
+			fallthrough
+		default:
+			if _, err := s.exec(ctx, tx, `RELEASE writer`); err != nil {
+				return batch, wrap(err, "release savepoint")
+			}
 		}
 	}
 	return batch, wrap(tx.Commit(), "commit")
@@ -322,10 +356,19 @@ func (s *Store) prepared(ctx context.Context, q querier, query string) *sql.Stmt
 		}
 	}
 	st := v.(*sql.Stmt)
-	if tx, ok := q.(*sql.Tx); ok {
+	tx, ok := q.(*sql.Tx)
+	switch {
+	case !ok:
+		return st
+	case tx != s.batch.tx:
 		return tx.StmtContext(ctx, st)
 	}
-	return st
+	txst := s.batch.stmts[query]
+	if txst == nil {
+		txst = tx.StmtContext(ctx, st)
+		s.batch.stmts[query] = txst
+	}
+	return txst
 }
 
 // now is the time written as created/updated, at the stored precision, so
