@@ -152,18 +152,56 @@ func linkBase(agreed *tidbro.Item) (base []byte, hash string, err error) {
 	if c == nil || c.Photo == nil || len(c.Photo.Data) == 0 {
 		return full, hash, nil
 	}
-	photo, err := json.Marshal(c.Photo) // as it stands in full, and as merge3 will find it
-	if err != nil {
-		return nil, "", err
+	// The photo's JSON as it stands in full (and as merge3 will find it):
+	// found, not marshalled again, which would cost what the smaller
+	// link row saves.
+	key := []byte(`"` + photoField + `":`)
+	if bytes.Count(full, key) != 1 {
+		return full, hash, nil // a key that is not only the field's: kept whole, to be sure
 	}
-	field := append([]byte(`"`+photoField+`":`), photo...)
-	if bytes.Count(full, field) != 1 {
-		return full, hash, nil // a photo that is not only the field's: kept whole, to be sure
+	at := bytes.Index(full, key) + len(key)
+	n := objectLen(full[at:])
+	if n < 0 {
+		return full, hash, nil
 	}
-	i := bytes.Index(full, field)
-	base = make([]byte, 0, len(full)-len(photo)+100)
-	base = append(append(base, full[:i+len(photoField)+3]...), digestOf(photo)...)
-	return append(base, full[i+len(field):]...), hash, nil
+	base = make([]byte, 0, len(full)-n+100)
+	base = append(append(base, full[:at]...), digestOf(full[at:at+n])...)
+	return append(base, full[at+n:]...), hash, nil
+}
+
+// objectLen is the length of the JSON object at the start of b, or -1 when
+// b does not start with one that ends.
+func objectLen(b []byte) int {
+	if len(b) == 0 || b[0] != '{' {
+		return -1
+	}
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		case '"': // skip the string, to the first quote no backslash escapes
+			for {
+				j := bytes.IndexByte(b[i+1:], '"')
+				if j < 0 {
+					return -1
+				}
+				i += j + 1
+				escapes := 0
+				for k := i - 1; b[k] == '\\'; k-- {
+					escapes++
+				}
+				if escapes%2 == 0 {
+					break
+				}
+			}
+		}
+	}
+	return -1
 }
 
 // photoField is Contact.Photo's name in JSON.
