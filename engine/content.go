@@ -155,57 +155,14 @@ func linkBase(agreed *tidbro.Item) (base []byte, hash string, err error) {
 	// The photo's JSON as it stands in full (and as merge3 will find it):
 	// found, not marshalled again, which would cost what the smaller
 	// link row saves.
-	key := []byte(`"` + photoField + `":`)
-	if bytes.Count(full, key) != 1 {
-		return full, hash, nil // a key that is not only the field's: kept whole, to be sure
+	start, end, ok := tidbro.PhotoSpan(full)
+	if !ok {
+		return full, hash, nil // kept whole
 	}
-	at := bytes.Index(full, key) + len(key)
-	n := objectLen(full[at:])
-	if n < 0 {
-		return full, hash, nil
-	}
-	base = make([]byte, 0, len(full)-n+100)
-	base = append(append(base, full[:at]...), digestOf(full[at:at+n])...)
-	return append(base, full[at+n:]...), hash, nil
+	base = make([]byte, 0, len(full)-(end-start)+100)
+	base = append(append(base, full[:start]...), digestOf(full[start:end])...)
+	return append(base, full[end:]...), hash, nil
 }
-
-// objectLen is the length of the JSON object at the start of b, or -1 when
-// b does not start with one that ends.
-func objectLen(b []byte) int {
-	if len(b) == 0 || b[0] != '{' {
-		return -1
-	}
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth--; depth == 0 {
-				return i + 1
-			}
-		case '"': // skip the string, to the first quote no backslash escapes
-			for {
-				j := bytes.IndexByte(b[i+1:], '"')
-				if j < 0 {
-					return -1
-				}
-				i += j + 1
-				escapes := 0
-				for k := i - 1; b[k] == '\\'; k-- {
-					escapes++
-				}
-				if escapes%2 == 0 {
-					break
-				}
-			}
-		}
-	}
-	return -1
-}
-
-// photoField is Contact.Photo's name in JSON.
-const photoField = "photo"
 
 // digestOf is how a base keeps a bulky value: {"sha256":"…"}, which no
 // body value looks like (a photo's JSON has mediaType, data or uri).

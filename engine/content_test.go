@@ -90,23 +90,3 @@ func TestContactBaseWithWholePhoto(t *testing.T) {
 		t.Fatalf("photo %s", fields["photo"])
 	}
 }
-
-func TestObjectLen(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int
-	}{
-		{`{}`, 2},
-		{`{"a":"x\"}y","b":{"c":[1,{}]}},"next":1}`, len(`{"a":"x\"}y","b":{"c":[1,{}]}}`)},
-		{`{"a":"\\"},"b":"}"}`, len(`{"a":"\\"}`)},
-		{`{"a":"\\\"}"}x`, len(`{"a":"\\\"}"}`)},
-		{`{"a":"unterminated}`, -1},
-		{`{"a":{}`, -1},
-		{`"not an object"`, -1},
-		{``, -1},
-	} {
-		if got := objectLen([]byte(c.in)); got != c.want {
-			t.Errorf("objectLen(%s) = %d, want %d", c.in, got, c.want)
-		}
-	}
-}

@@ -49,8 +49,9 @@ func decodeBody(it *tidbro.Item, body []byte) error {
 		it.Task = &tidbro.Task{}
 		return json.Unmarshal(body, it.Task)
 	case tidbro.KindContact:
-		it.Contact = &tidbro.Contact{}
-		return json.Unmarshal(body, it.Contact)
+		var err error
+		it.Contact, err = tidbro.UnmarshalContact(body)
+		return err
 	}
 	return fmt.Errorf("unknown kind %q", it.Kind)
 }
