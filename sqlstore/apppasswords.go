@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"sync"
-	"time"
 
 	"github.com/tidbro/tidbro"
 )
@@ -74,16 +72,16 @@ FROM app_passwords p JOIN users u ON u.id = p.user_id WHERE p.hash = ? AND u.del
 // UserByAppPassword returns the live user whose app password hashes to
 // secretHash (ENOTFOUND when there is none): AppPasswordByHash and User in
 // one read, which the DAV server needs for every request. What it finds it
-// keeps in memory for authTTL, so that a client's requests after the first
+// keeps in memory for memoTTL, so that a client's requests after the first
 // cost no read. Revoking an app password and putting or deleting a user
 // through this Store forget what it keeps at once; the same through
 // another Store (the tidbro command, another instance on PostgreSQL) take
-// effect here within authTTL.
+// effect here within memoTTL.
 func (s *Store) UserByAppPassword(ctx context.Context, secretHash []byte) (*tidbro.User, error) {
 	key := string(secretHash)
-	u, gen, begun := s.auth.get(key)
-	if u != nil {
-		return u, nil
+	kept, ok, gen, begun := s.auth.get(key)
+	if ok {
+		return &kept, nil
 	}
 	u, err := scanUser(s.queryRow(ctx, s.db, `SELECT `+userColumns+`
 FROM app_passwords p JOIN users u ON u.id = p.user_id AND u.tenant_id = p.tenant_id WHERE p.hash = ? AND u.deleted = FALSE`, secretHash))
@@ -93,87 +91,8 @@ FROM app_passwords p JOIN users u ON u.id = p.user_id AND u.tenant_id = p.tenant
 	if err != nil {
 		return nil, wrap(err, "user by app password")
 	}
-	s.auth.put(key, gen, begun, u)
+	s.auth.put(key, gen, begun, *u)
 	return u, nil
-}
-
-// authTTL bounds how long UserByAppPassword answers from memory, and so how
-// late it sees a revocation it learns of only through the database.
-const authTTL = 5 * time.Second
-
-// maxAuthEntries bounds the memory of authCache.
-const maxAuthEntries = 10000
-
-// authCache keeps the users UserByAppPassword found, by the hash of the
-// password (never the password), each with the time its read began. drop
-// forgets them all, after a write commits; gen, which drop advances, keeps
-// a read that began before the drop from putting back what it may have
-// read before that write.
-type authCache struct {
-	ttl     time.Duration // 0 is authTTL; tests shorten it
-	mu      sync.Mutex
-	gen     uint64
-	entries map[string]authEntry
-}
-
-type authEntry struct {
-	user  tidbro.User
-	begun time.Time // when the read of user began
-}
-
-func (c *authCache) fresh(e authEntry, now time.Time) bool {
-	ttl := c.ttl
-	if ttl == 0 {
-		ttl = authTTL
-	}
-	return now.Sub(e.begun) < ttl
-}
-
-// get returns a copy of the fresh user kept for key, or nil and what a
-// read of it then passes to put.
-func (c *authCache) get(key string) (u *tidbro.User, gen uint64, now time.Time) {
-	now = time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.entries[key]; ok && c.fresh(e, now) {
-		kept := e.user
-		return &kept, 0, now
-	}
-	return nil, c.gen, now
-}
-
-// put keeps u for key, unless a drop came after the get that gave gen.
-// When full it first forgets stale entries, or all.
-func (c *authCache) put(key string, gen uint64, begun time.Time, u *tidbro.User) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
-	}
-	if c.entries == nil {
-		c.entries = map[string]authEntry{}
-	}
-	if len(c.entries) >= maxAuthEntries {
-		now := time.Now()
-		for k, e := range c.entries {
-			if !c.fresh(e, now) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= maxAuthEntries {
-			clear(c.entries)
-		}
-	}
-	c.entries[key] = authEntry{user: *u, begun: begun}
-}
-
-// drop forgets every kept user. Writes that may make one stale call it
-// after they commit (or fail).
-func (c *authCache) drop() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	clear(c.entries)
 }
 
 func (s *Store) AppPasswords(ctx context.Context, tenantID, userID int64) ([]*tidbro.AppPassword, error) {

@@ -4,7 +4,8 @@ import "time"
 
 // SetAuthTTL sets how long s's UserByAppPassword answers from memory.
 func SetAuthTTL(s *Store, ttl time.Duration) {
-	s.auth.mu.Lock()
-	defer s.auth.mu.Unlock()
-	s.auth.ttl = ttl
+	s.auth.setTTL(ttl)
 }
+
+// SetSettingTTL sets how long s's Setting answers from memory.
+func SetSettingTTL(s *Store, ttl time.Duration) { s.settings.setTTL(ttl) }

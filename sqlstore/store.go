@@ -35,8 +35,8 @@ type Store struct {
 	sealer tidbro.Sealer
 	stmts  sync.Map // query text → *sql.Stmt: parsing SQL costs more than running it
 
-	auth     authCache     // the users of verified app passwords (see UserByAppPassword)
-	settings settingsCache // what Setting read
+	auth     memo[string, tidbro.User] // the users of verified app passwords, by hash (see UserByAppPassword)
+	settings memo[settingKey, setting] // what Setting read
 
 	// With Dialect.SingleWriter: the writer slot, and the writers waiting
 	// for a batch (see write).
