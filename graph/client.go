@@ -91,9 +91,6 @@ type request struct {
 	Unsafe bool
 }
 
-// do sends r for mailbox (a user id) and decodes a 2xx answer into out
-// (when not nil). It waits out 429s and retries 5xx with backoff; other
-// failures become typed errors.
 // eachPage GETs link and the pages after it (@odata.nextLink), giving fn
 // each page's values until it returns false.
 func eachPage[T any](ctx context.Context, c *Client, mailbox, link string, fn func([]T) bool) error {
@@ -113,6 +110,9 @@ func eachPage[T any](ctx context.Context, c *Client, mailbox, link string, fn fu
 	return nil
 }
 
+// do sends r for mailbox (a user id) and decodes a 2xx answer into out
+// (when not nil). It waits out 429s and retries 5xx with backoff; other
+// failures become typed errors.
 func (c *Client) do(ctx context.Context, mailbox string, r request, out any) (int, error) {
 	var body []byte
 	if r.Body != nil {

@@ -225,7 +225,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	res, err := base.RoundTrip(r)
 	status := "error"
 	if err == nil {
-		status = strconv.Itoa(res.StatusCode/100) + "xx"
+		status = statusClass(res.StatusCode)
 		if res.StatusCode == http.StatusTooManyRequests {
 			t.Throttled.Inc(r.URL.Host)
 		}
@@ -246,9 +246,12 @@ func (h *HistogramVec) Served(area string, next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		h.Since(start, area, knownMethod(r.Method), strconv.Itoa(sw.status/100)+"xx")
+		h.Since(start, area, knownMethod(r.Method), statusClass(sw.status))
 	})
 }
+
+// statusClass is a status's label: "2xx" for 200 to 299, and so on.
+func statusClass(code int) string { return strconv.Itoa(code/100) + "xx" }
 
 // statusWriter remembers the status a handler wrote. Unwrap lets
 // http.ResponseController reach the connection's own writer.

@@ -73,7 +73,7 @@ func canonical(in *tidbro.Item) (*tidbro.Item, []byte, error) {
 		TenantID: in.TenantID, Kind: in.Kind, AppID: in.AppID, Type: in.Type,
 		Origin: in.Origin, ChangedBy: in.ChangedBy, OwnerID: in.OwnerID,
 	}
-	b, err := marshalBody(in)
+	b, err := in.BodyJSON()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -83,24 +83,11 @@ func canonical(in *tidbro.Item) (*tidbro.Item, []byte, error) {
 	if it.Kind == tidbro.KindContact && !bytes.Contains(b, []byte(`\ufffd`)) {
 		return it, b, nil
 	}
-	b, err = marshalBody(it)
+	b, err = it.BodyJSON()
 	return it, b, err
 }
 
-// marshalBody is json.Marshal(it.Body()) without its pass over what the
-// MarshalJSON of an event or a task returns: it compacts that, and theirs
-// return json.Marshal's, which is compact.
-func marshalBody(it *tidbro.Item) ([]byte, error) {
-	switch it.Kind {
-	case tidbro.KindEvent, tidbro.KindJob:
-		return it.Event.MarshalJSON()
-	case tidbro.KindTask:
-		return it.Task.MarshalJSON()
-	}
-	return json.Marshal(it.Body())
-}
-
-// decodeOwnBody is decodeBody of what marshalBody returned (and the body
+// decodeOwnBody is decodeBody of what Item.BodyJSON returned (and the body
 // column keeps), which is one valid JSON value: for an event or a task it
 // calls the UnmarshalJSON that json.Unmarshal would call with all of b,
 // without its passes to check b and to find the value's end. Every item
